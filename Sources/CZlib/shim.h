@@ -1,0 +1,2 @@
+// zlib: gzip streams for IDX files and the deflate stream inside PNG.
+#include <zlib.h>
