@@ -1,0 +1,87 @@
+import RealModule
+
+/// log p(x) estimated by importance sampling with q(z|x) as the proposal (Burda et al.'s IWAE bound):
+///
+///   log p̂(x) = log (1/K) Σ_k w_k,   w_k = p(x|z_k) p(z_k) / q(z_k|x),   z_k ~ q(z|x)
+///
+/// It is a lower bound on log p(x) in expectation that tightens as K grows, and equals the ELBO
+/// estimate at K = 1: log w = log p(x|z) − (log q(z|x) − log p(z)).
+public struct LogLikelihoodEstimate: Sendable {
+    /// log p̂(x) per example, averaged. Larger is better.
+    public var logLikelihood: Estimate
+    /// The ELBO on the same examples and draws: the mean over k of log w_k. Larger is better.
+    public var elbo: Estimate
+    /// log p̂(x) − ELBO per example, averaged: an estimate of KL(q(z|x) ‖ p(z|x)) ≥ 0.
+    public var gap: Estimate
+    /// N: examples.
+    public var examples: Int
+    /// K: importance samples per example.
+    public var importanceSamples: Int
+    /// log p̂(x) of each example, in order.
+    public var perExample: [Double]
+}
+
+extension VAE {
+    /// Rows of the decoder one importance-sampling pass may use: K draws for a few examples at a
+    /// time, so K in the thousands never holds K×N×D at once.
+    static var importanceRowBudget: Int { 4096 }
+
+    /// The importance-weighted estimate of log p(x) with K samples for each of `indices` (all when
+    /// nil). Draws for an example come in chunks; a running log-sum-exp keeps it stable. Returns
+    /// nil when `shouldStop` answers true between chunks.
+    public func logLikelihood(_ source: some ExampleSource, indices: [Int]? = nil, importanceSamples k: Int,
+                              random: inout RandomSource, shouldStop: () -> Bool = { false }) -> LogLikelihoodEstimate? {
+        precondition(k >= 1, "logLikelihood: K must be at least 1")
+        precondition(source.dimension == inputSize, "logLikelihood: data has \(source.dimension) values per example, model \(inputSize)")
+        let chosen = indices ?? Array(0..<source.exampleCount)
+        let examplesPerPass = max(1, min(chosen.count, Self.importanceRowBudget / k))
+        let samplesPerPass = min(k, max(1, Self.importanceRowBudget / examplesPerPass))
+        let batch = Matrix<T>(rows: examplesPerPass, columns: inputSize)
+        let w = workspace(examples: examplesPerPass, samples: samplesPerPass)
+        var logLikelihoods: [Double] = [], elbos: [Double] = []
+        logLikelihoods.reserveCapacity(chosen.count)
+        elbos.reserveCapacity(chosen.count)
+        var runningMax = [Double](repeating: -.infinity, count: examplesPerPass)
+        var runningSum = [Double](repeating: 0, count: examplesPerPass)
+        var logWeightSum = [Double](repeating: 0, count: examplesPerPass)
+
+        var start = 0
+        while start < chosen.count {
+            let rows = min(examplesPerPass, chosen.count - start)
+            source.fillBatch(chosen[start..<start + rows], into: batch, epoch: 0)
+            for n in 0..<rows { runningMax[n] = -.infinity; runningSum[n] = 0; logWeightSum[n] = 0 }
+            var done = 0
+            while done < k {
+                if shouldStop() { return nil }
+                // The last pass of an example may need fewer draws; the workspace's S is the most.
+                let draws = min(samplesPerPass, k - done)
+                let pass = draws == samplesPerPass ? w : workspace(examples: examplesPerPass, samples: draws)
+                forwardPass(batch, rows: rows, workspace: pass, random: &random, likelihoodGradientScale: nil)
+                for n in 0..<rows {
+                    for s in 0..<draws {
+                        let r = n * draws + s
+                        let logWeight = Double(pass.logLikelihood.pointer[r]) - Double(pass.klMonteCarlo.pointer[r])
+                        logWeightSum[n] += logWeight
+                        // Streaming log-sum-exp: rescale the running sum whenever the maximum moves.
+                        if logWeight > runningMax[n] {
+                            runningSum[n] = runningSum[n] * Double.exp(runningMax[n] - logWeight) + 1
+                            runningMax[n] = logWeight
+                        } else {
+                            runningSum[n] += Double.exp(logWeight - runningMax[n])
+                        }
+                    }
+                }
+                done += draws
+            }
+            for n in 0..<rows {
+                logLikelihoods.append(runningMax[n] + Double.log(runningSum[n]) - Double.log(Double(k)))
+                elbos.append(logWeightSum[n] / Double(k))
+            }
+            start += rows
+        }
+        let gaps = zip(logLikelihoods, elbos).map { $0 - $1 }
+        return LogLikelihoodEstimate(
+            logLikelihood: Estimate(values: logLikelihoods), elbo: Estimate(values: elbos), gap: Estimate(values: gaps),
+            examples: chosen.count, importanceSamples: k, perExample: logLikelihoods)
+    }
+}
