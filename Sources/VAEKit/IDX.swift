@@ -1,0 +1,238 @@
+// The IDX format, in which MNIST, Fashion-MNIST and KMNIST ship (LeCun's description):
+//
+//     offset  bytes      what
+//     0       2          zero
+//     2       1          element type: 08 unsigned byte, 09 signed byte, 0B Int16, 0C Int32,
+//                        0D Float32, 0E Float64
+//     3       1          rank R
+//     4       4·R        the dimensions, big-endian UInt32 each, slowest-varying first
+//     4+4R    ∏dims·w    the elements, row-major (w = the element's width in bytes)
+//
+// So "train-images" is 00 00 08 03 | 60000 28 28 | 47,040,000 bytes, and "train-labels" is
+// 00 00 08 01 | 60000 | 60,000 bytes. Files may be gzip'd; the reader sniffs the gzip magic number
+// rather than trusting a ".gz" in the name.
+//
+// Order of checks, so that a lying header never allocates: magic and element type, rank, each
+// dimension, the product of the dimensions (with overflow checks), that product against the file's
+// length (raw) or against what its compressed length could possibly hold (gzip); only then the
+// data is allocated and read, and the reader insists on exactly the declared length.
+
+/// An IDX element type, as coded in the third byte of the magic number.
+enum IDXElementType: UInt8, CaseIterable {
+    case unsignedByte = 0x08
+    case signedByte = 0x09
+    case int16 = 0x0B
+    case int32 = 0x0C
+    case float32 = 0x0D
+    case float64 = 0x0E
+
+    /// The name the IDX description uses.
+    var name: String {
+        switch self {
+        case .unsignedByte: "unsigned byte"
+        case .signedByte: "signed byte"
+        case .int16: "short (Int16)"
+        case .int32: "int (Int32)"
+        case .float32: "float (Float32)"
+        case .float64: "double (Float64)"
+        }
+    }
+
+    /// Bytes per element.
+    var width: Int {
+        switch self {
+        case .unsignedByte, .signedByte: 1
+        case .int16: 2
+        case .int32, .float32: 4
+        case .float64: 8
+        }
+    }
+}
+
+/// The contents of an unsigned-byte IDX file: its dimensions and its elements, without the header.
+struct IDXArray: Sendable, Equatable {
+    /// Slowest-varying first, e.g. [60000, 28, 28].
+    var dimensions: [Int]
+    /// ∏dimensions bytes, row-major.
+    var elements: [UInt8]
+}
+
+enum IDX {
+    /// The largest rank accepted; real files use 1 (labels) to 4.
+    static let maximumRank = 8
+
+    /// Reads the IDX file at `path`, raw or gzip'd. Only the unsigned-byte type is read; the other
+    /// types are refused by name.
+    static func read(_ path: String) throws(DataError) -> IDXArray {
+        let file = try LocalFile(path: path)
+        var sniff = [UInt8](repeating: 0, count: 2)
+        let sniffed = try sniff.withUnsafeMutableBytes { buffer in
+            Result { () throws(DataError) in try file.read(into: buffer) }
+        }.get()
+        if sniffed == 2 && Zlib.isGzip(sniff) {
+            let compressed = sniff + (try file.readRest())
+            return try readGzip(path: path, compressed: compressed)
+        }
+        return try readRaw(path: path, file: file, firstBytes: Array(sniff[0..<sniffed]))
+    }
+
+    /// The bytes of an IDX file holding `array` (the writer tests and tools use).
+    static func encode(_ array: IDXArray, elementType: UInt8 = IDXElementType.unsignedByte.rawValue) -> [UInt8] {
+        var bytes: [UInt8] = [0, 0, elementType, UInt8(array.dimensions.count)]
+        for dimension in array.dimensions {
+            let value = UInt32(dimension)
+            bytes += [UInt8(value >> 24), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF), UInt8(value & 0xFF)]
+        }
+        return bytes + array.elements
+    }
+
+    // MARK: - Header
+
+    /// What the header declares.
+    private struct Header {
+        var dimensions: [Int]
+        /// 4 + 4·rank.
+        var headerSize: Int
+        /// ∏dimensions (elements are single bytes).
+        var dataSize: Int
+        /// headerSize + dataSize: the whole file's declared length.
+        var totalSize: Int { headerSize + dataSize }
+    }
+
+    /// Checks the magic number in `magic` (4 bytes); returns the rank.
+    private static func rank(fromMagic magic: [UInt8], path: String) throws(DataError) -> Int {
+        guard magic[0] == 0, magic[1] == 0, let type = IDXElementType(rawValue: magic[2]) else {
+            throw .badMagic(path: path, found: magic)
+        }
+        guard type == .unsignedByte else { throw .unsupportedElementType(path: path, code: magic[2]) }
+        let rank = Int(magic[3])
+        guard rank >= 1 && rank <= maximumRank else {
+            throw .unsupportedRank(path: path, rank: rank, expected: "1 to \(maximumRank)")
+        }
+        return rank
+    }
+
+    /// Decodes the big-endian dimensions and their product, refusing an overflow.
+    private static func header(dimensionBytes bytes: [UInt8], path: String) throws(DataError) -> Header {
+        var dimensions: [Int] = []
+        for start in stride(from: 0, to: bytes.count, by: 4) {
+            let value = UInt32(bytes[start]) << 24 | UInt32(bytes[start + 1]) << 16
+                | UInt32(bytes[start + 2]) << 8 | UInt32(bytes[start + 3])
+            dimensions.append(Int(value))
+        }
+        var product = 1
+        for dimension in dimensions {
+            let (next, overflow) = product.multipliedReportingOverflow(by: dimension)
+            guard !overflow else { throw .sizeOverflow(path: path, dimensions: dimensions) }
+            product = next
+        }
+        let headerSize = 4 + 4 * dimensions.count
+        guard product <= Int.max - headerSize else { throw .sizeOverflow(path: path, dimensions: dimensions) }
+        return Header(dimensions: dimensions, headerSize: headerSize, dataSize: product)
+    }
+
+    // MARK: - Raw files
+
+    private static func readRaw(path: String, file: LocalFile, firstBytes: [UInt8]) throws(DataError) -> IDXArray {
+        var magic = firstBytes
+        magic += try readExactly(4 - magic.count, from: file)
+        guard magic.count == 4 else { throw .truncated(path: path, expected: 4, found: magic.count) }
+        let rank = try rank(fromMagic: magic, path: path)
+        let dimensionBytes = try readExactly(4 * rank, from: file)
+        guard dimensionBytes.count == 4 * rank else {
+            throw .truncated(path: path, expected: 4 + 4 * rank, found: 4 + dimensionBytes.count)
+        }
+        let header = try header(dimensionBytes: dimensionBytes, path: path)
+        // The file's length is known: compare before allocating anything for the data.
+        if file.size < header.totalSize {
+            throw .truncated(path: path, expected: header.totalSize, found: file.size)
+        }
+        if file.size > header.totalSize {
+            throw .trailingData(path: path, expected: header.totalSize, found: file.size)
+        }
+        let elements = try file.readRest()
+        // The file may have shrunk since fstat; readRest returns what was there.
+        guard elements.count == header.dataSize else {
+            throw .truncated(path: path, expected: header.totalSize, found: header.headerSize + elements.count)
+        }
+        return IDXArray(dimensions: header.dimensions, elements: elements)
+    }
+
+    private static func readExactly(_ count: Int, from file: LocalFile) throws(DataError) -> [UInt8] {
+        guard count > 0 else { return [] }
+        var bytes = [UInt8](repeating: 0, count: count)
+        let read = try bytes.withUnsafeMutableBytes { buffer in
+            Result { () throws(DataError) in try file.read(into: buffer) }
+        }.get()
+        return Array(bytes[0..<read])
+    }
+
+    // MARK: - Gzip'd files
+
+    private static func readGzip(path: String, compressed: [UInt8]) throws(DataError) -> IDXArray {
+        let reader: GzipReader
+        do throws(Zlib.Failure) { reader = try GzipReader(compressed) } catch { throw gzipError(error, path: path) }
+
+        let magic = try inflate(4, from: reader, path: path, expectedTotal: 4, alreadyRead: 0)
+        let rank = try rank(fromMagic: magic, path: path)
+        let dimensionBytes = try inflate(4 * rank, from: reader, path: path, expectedTotal: 4 + 4 * rank, alreadyRead: 4)
+        let header = try header(dimensionBytes: dimensionBytes, path: path)
+
+        // The decompressed length is unknown until the stream is read, but deflate expands at most
+        // 1032:1, so a header that claims more than that is refused before allocating.
+        let (bound, overflow) = compressed.count.multipliedReportingOverflow(by: Zlib.maximumExpansion)
+        if !overflow && header.totalSize > bound {
+            throw .implausibleSize(path: path, declared: header.totalSize, compressedSize: compressed.count)
+        }
+
+        var failure: DataError?
+        let elements = [UInt8](unsafeUninitializedCapacity: header.dataSize) { buffer, initialized in
+            do throws(Zlib.Failure) {
+                initialized = try reader.read(into: UnsafeMutableRawBufferPointer(buffer))
+                if initialized < header.dataSize {
+                    failure = .truncated(path: path, expected: header.totalSize, found: header.headerSize + initialized)
+                }
+            } catch {
+                initialized = 0
+                failure = gzipError(error, path: path)
+            }
+        }
+        if let failure { throw failure }
+
+        // Read on to the end of the stream, which also checks its CRC-32: it must hold nothing more.
+        var extra: UInt8 = 0
+        let more: Int
+        do throws(Zlib.Failure) {
+            more = try withUnsafeMutableBytes(of: &extra) { buffer in
+                Result { () throws(Zlib.Failure) in try reader.read(into: buffer) }
+            }.get()
+        } catch {
+            throw gzipError(error, path: path)
+        }
+        if more > 0 { throw .trailingData(path: path, expected: header.totalSize, found: nil) }
+        return IDXArray(dimensions: header.dimensions, elements: elements)
+    }
+
+    /// The next `count` inflated bytes; a stream that ends before them is a truncated file.
+    private static func inflate(_ count: Int, from reader: GzipReader, path: String,
+                                expectedTotal: Int, alreadyRead: Int) throws(DataError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let read: Int
+        do throws(Zlib.Failure) {
+            read = try bytes.withUnsafeMutableBytes { buffer in
+                Result { () throws(Zlib.Failure) in try reader.read(into: buffer) }
+            }.get()
+        } catch {
+            throw gzipError(error, path: path)
+        }
+        guard read == count else { throw .truncated(path: path, expected: expectedTotal, found: alreadyRead + read) }
+        return bytes
+    }
+
+    private static func gzipError(_ failure: Zlib.Failure, path: String) -> DataError {
+        switch failure {
+        case .truncated: .corruptGzip(path: path, reason: "the compressed stream ends early (truncated file)")
+        case .corrupt(let reason): .corruptGzip(path: path, reason: reason)
+        }
+    }
+}
