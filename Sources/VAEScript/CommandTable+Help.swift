@@ -1,0 +1,130 @@
+/// `help`, `help COMMAND` and the markdown reference, all generated from the table.
+extension CommandTable {
+    /// Commands grouped by topic, each with its abstract.
+    public func helpOverview() -> String {
+        let width = commands.map(\.name.count).max() ?? 0
+        var text = "Commands (type 'help COMMAND' for details):\n"
+        for topic in CommandTopic.allCases {
+            let inTopic = commands.filter { $0.topic == topic }
+            guard !inTopic.isEmpty else { continue }
+            text += "\n\(topic.rawValue)\n"
+            for command in inTopic {
+                let padding = String(repeating: " ", count: width - command.name.count)
+                text += "  \(command.name)\(padding)  \(command.abstract)\n"
+            }
+        }
+        return text
+    }
+
+    /// Usage, abstract, arguments, discussion, examples and aliases of one command.
+    public func help(for command: CommandSpec) -> String {
+        var text = "usage: \(command.usage)\n\n\(Self.sentence(command.abstract))\n"
+        if !command.arguments.isEmpty {
+            var table = TextTable()
+            for argument in command.arguments {
+                table.append([Self.argumentForm(argument), Self.argumentDescription(argument)])
+            }
+            text += "\nArguments:\n" + table.render(indent: "  ")
+        }
+        text += "\n\(command.discussion)\n"
+        if !command.examples.isEmpty {
+            text += "\nExamples:\n" + command.examples.map { "  \($0)\n" }.joined()
+        }
+        if !command.aliases.isEmpty {
+            text += "\nAliases: " + command.aliases.joined(separator: ", ") + "\n"
+        }
+        return text
+    }
+
+    /// `docs/COMMANDS.md`. A test keeps the file equal to this; see `Sources/VAEScript/README.md`.
+    public func markdownReference() -> String {
+        var text = """
+        # vaesh command reference
+
+        <!-- Generated from CommandTable (Sources/VAEScript). Do not edit by hand: after changing a
+             command, run `VAESH_UPDATE_DOCS=1 swift test --filter CommandTableTests` to rewrite it. -->
+
+        Every command, grouped by topic. `[x]` is optional; `key=value` arguments go in any order;
+        positional arguments may also be written `name=value`.
+
+        """
+        for topic in CommandTopic.allCases {
+            let inTopic = commands.filter { $0.topic == topic }
+            guard !inTopic.isEmpty else { continue }
+            text += "\n## \(topic.rawValue)\n"
+            for command in inTopic {
+                text += "\n### `\(command.name)`\n\n\(Self.sentence(command.abstract))\n\n```\n\(command.usage)\n```\n"
+                if !command.arguments.isEmpty {
+                    text += "\n| argument | type | default | allowed | meaning |\n|---|---|---|---|---|\n"
+                    for argument in command.arguments {
+                        let cells = [
+                            "`\(Self.argumentForm(argument))`",
+                            Self.typeName(argument.type),
+                            argument.defaultValue.map { "`\($0.displayText)`" } ?? (argument.isRequired ? "required" : "—"),
+                            Self.allowed(argument) ?? "",
+                            argument.abstract,
+                        ]
+                        text += "| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n"
+                    }
+                }
+                text += "\n\(command.discussion)\n"
+                if !command.examples.isEmpty {
+                    text += "\nExamples:\n\n```\n" + command.examples.joined(separator: "\n") + "\n```\n"
+                }
+                if !command.aliases.isEmpty {
+                    text += "\nAliases: " + command.aliases.map { "`\($0)`" }.joined(separator: ", ") + ".\n"
+                }
+            }
+        }
+        return text
+    }
+
+    // MARK: - Pieces
+
+    /// `epochs=INT`, `FILE`, `EXPR`.
+    static func argumentForm(_ argument: ArgumentSpec) -> String {
+        switch argument.kind {
+        case .option: "\(argument.name)=\(argument.type.placeholder)"
+        case .positional, .rest: argument.name.uppercased()
+        }
+    }
+
+    /// `passes over the training set (default 1; ≥ 1)`.
+    static func argumentDescription(_ argument: ArgumentSpec) -> String {
+        var notes: [String] = []
+        if let defaultValue = argument.defaultValue { notes.append("default \(defaultValue.displayText)") }
+        if argument.isRequired { notes.append("required") }
+        if let allowed = allowed(argument) { notes.append(allowed) }
+        return argument.abstract + (notes.isEmpty ? "" : " (" + notes.joined(separator: "; ") + ")")
+    }
+
+    static func allowed(_ argument: ArgumentSpec) -> String? {
+        switch argument.type {
+        case .choice(let values): return values.joined(separator: ", ")
+        case .list(.choice(let values)): return "each of " + values.joined(separator: ", ")
+        default: return argument.range?.description
+        }
+    }
+
+    static func typeName(_ type: ArgumentType) -> String {
+        switch type {
+        case .int: "integer"
+        case .double: "number"
+        case .bool: "boolean"
+        case .string: "text"
+        case .path: "path"
+        case .choice: "choice"
+        case .list(let element): "list of \(typeName(element))"
+        case .expression: "expression"
+        case .template: "text with {expr}"
+        case .assignment: "NAME = EXPR"
+        case .commandName: "command"
+        }
+    }
+
+    /// The abstract as a sentence: capitalised, with a final period.
+    static func sentence(_ abstract: String) -> String {
+        guard let first = abstract.first else { return abstract }
+        return first.uppercased() + abstract.dropFirst() + (abstract.hasSuffix(".") ? "" : ".")
+    }
+}

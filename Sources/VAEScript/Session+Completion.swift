@@ -1,0 +1,170 @@
+import Foundation
+
+/// Tab completion, derived from the command table like everything else.
+///
+/// Candidates are whole words: they replace the word under the cursor, which starts at
+/// `completionWordStart(line:cursor:)` (after the last unquoted blank or `;` before the cursor).
+/// Offsets count UTF-8 bytes, as libedit's `LineInfo` does.
+extension Session {
+    /// Candidates for the word under the cursor, sorted: command names for the first word; the
+    /// options of the command being typed (as `key=`) and its next positional value; the values
+    /// after `key=` (`split=train`, `split=test`); files for path arguments; variables and
+    /// functions in expressions.
+    public func completions(line: String, cursor: Int) -> [String] {
+        let context = CompletionContext(line: line, cursor: cursor)
+        guard !context.partial.contains("\""), !context.partial.contains("'") else { return [] }
+        return Array(Set(candidates(context))).sorted()
+    }
+
+    /// Where the word under the cursor starts, in UTF-8 bytes from the start of `line`.
+    public func completionWordStart(line: String, cursor: Int) -> Int {
+        CompletionContext(line: line, cursor: cursor).wordStart
+    }
+
+    private func candidates(_ context: CompletionContext) -> [String] {
+        let partial = context.partial
+        let words = context.completedWords
+        guard let first = words.first else {
+            let firstWords = commands.allNames.map { String($0.split(separator: " ").first ?? "") }
+            return firstWords.filter { $0.hasPrefix(partial) }
+        }
+        let spec: CommandSpec
+        let arguments: ArraySlice<String>
+        if words.count >= 2, let twoWords = commands.command(named: first + " " + words[1]) {
+            spec = twoWords
+            arguments = words.dropFirst(2)
+        } else if let oneWord = commands.command(named: first) {
+            spec = oneWord
+            arguments = words.dropFirst(1)
+        } else if words.count == 1 {
+            return commands.subcommands(of: first).filter { $0.hasPrefix(partial) }
+        } else {
+            return []
+        }
+
+        if let rest = spec.restArgument {
+            switch rest.type {
+            case .commandName:
+                if arguments.isEmpty { return candidates(CompletionContext(completedWords: [], partial: partial)) }
+                if arguments.count == 1 { return commands.subcommands(of: arguments[arguments.startIndex]).filter { $0.hasPrefix(partial) } }
+                return []
+            default:
+                return expressionCandidates(partial)
+            }
+        }
+
+        if let equals = partial.firstIndex(of: "=") {
+            let key = String(partial[..<equals])
+            guard let argument = spec.argument(named: key) else { return [] }
+            let valuePrefix = String(partial[partial.index(after: equals)...])
+            return valueCandidates(argument.type, prefix: valuePrefix).map { key + "=" + $0 }
+        }
+
+        let givenKeys = Set(arguments.compactMap { word in word.firstIndex(of: "=").map { String(word[..<$0]) } })
+        let positionalCount = arguments.filter { !$0.contains("=") }.count
+        var result = spec.arguments
+            .filter { $0.kind != .rest && !givenKeys.contains($0.name) && $0.name.hasPrefix(partial) }
+            .map { $0.name + "=" }
+        let openPositionals = spec.arguments.filter { $0.kind == .positional && !givenKeys.contains($0.name) }
+        if positionalCount < openPositionals.count {
+            result += valueCandidates(openPositionals[positionalCount].type, prefix: partial)
+        }
+        return result
+    }
+
+    private func valueCandidates(_ type: ArgumentType, prefix: String) -> [String] {
+        switch type {
+        case .choice(let values):
+            return values.filter { $0.hasPrefix(prefix) }
+        case .bool:
+            return ["true", "false"].filter { $0.hasPrefix(prefix) }
+        case .path:
+            return Self.pathCandidates(prefix)
+        case .list(let element):
+            // Complete the element after the last comma, keeping the ones before.
+            let head = prefix.lastIndex(of: ",").map { String(prefix[...$0]) } ?? ""
+            return valueCandidates(element, prefix: String(prefix.dropFirst(head.count))).map { head + $0 }
+        case .commandName:
+            return commands.allNames.filter { !$0.contains(" ") && $0.hasPrefix(prefix) }
+        default:
+            return []
+        }
+    }
+
+    /// Variables and functions for the name being typed at the end of `partial` (`kl>=el` → `kl>=elbo`).
+    private func expressionCandidates(_ partial: String) -> [String] {
+        let name = String(partial.reversed().prefix { $0.isLetter || $0.isNumber || $0 == "_" }.reversed())
+        guard !name.isEmpty, let first = name.first, !first.isNumber else { return [] }
+        let head = String(partial.dropLast(name.count))
+        let names = variables.keys.map { $0 } + ExpressionFunction.all.map { $0.name + "(" }
+        return names.filter { $0.hasPrefix(name) }.map { head + $0 }
+    }
+
+    /// Files and directories (with a trailing `/`) that start with `prefix`; hidden ones only when
+    /// the prefix asks for them. `~/` is expanded for the lookup but kept in the candidates.
+    static func pathCandidates(_ prefix: String) -> [String] {
+        let directoryPart = prefix.lastIndex(of: "/").map { String(prefix[...$0]) } ?? ""
+        let namePrefix = String(prefix.dropFirst(directoryPart.count))
+        let lookup = directoryPart.isEmpty ? "." : ArgumentParsing.expandingTilde(directoryPart)
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: lookup) else { return [] }
+        return entries
+            .filter { $0.hasPrefix(namePrefix) && (!$0.hasPrefix(".") || namePrefix.hasPrefix(".")) }
+            .map { entry in
+                var isDirectory: ObjCBool = false
+                let full = (lookup as NSString).appendingPathComponent(entry)
+                let suffix = FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory) && isDirectory.boolValue ? "/" : ""
+                return directoryPart + entry + suffix
+            }
+    }
+}
+
+/// The command being typed, up to the cursor: the words before the cursor and the partial word under it.
+struct CompletionContext {
+    var completedWords: [String]
+    var partial: String
+    var wordStart = 0
+
+    init(completedWords: [String], partial: String) {
+        self.completedWords = completedWords
+        self.partial = partial
+    }
+
+    init(line: String, cursor: Int) {
+        let bytes = Array(line.utf8)
+        var end = max(0, min(cursor, bytes.count))
+        // Back up to a character boundary if the cursor splits a multi-byte character.
+        while end > 0 && end < bytes.count && (bytes[end] & 0b1100_0000) == 0b1000_0000 { end -= 1 }
+        var words: [String] = []
+        var current = ""
+        var currentStart = 0
+        var quote: Character?
+        var offset = 0
+        for character in String(decoding: bytes[..<end], as: UTF8.self) {
+            let width = String(character).utf8.count
+            defer { offset += width }
+            if let open = quote {
+                current.append(character)
+                if character == open { quote = nil }
+                continue
+            }
+            switch character {
+            case "\"", "'":
+                if current.isEmpty { currentStart = offset }
+                quote = character
+                current.append(character)
+            case ";":
+                words = []
+                current = ""
+            case " ", "\t":
+                if !current.isEmpty { words.append(current) }
+                current = ""
+            default:
+                if current.isEmpty { currentStart = offset }
+                current.append(character)
+            }
+        }
+        completedWords = words
+        partial = current
+        wordStart = current.isEmpty ? end : currentStart
+    }
+}

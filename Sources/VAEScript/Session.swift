@@ -1,0 +1,147 @@
+import Foundation
+
+/// How the shell was started. The shell fills these from its flags.
+public struct SessionOptions: Sendable {
+    /// `--json`: one JSON object per reporting command on stdout.
+    public var json = false
+    /// `--echo`: print each command before running it.
+    public var echo = false
+    /// `--seed N`. Default 0, so that two runs of a script print the same numbers.
+    public var seed: UInt64 = 0
+    /// `--keep-going`: scripts carry on after an error (and still count it).
+    public var keepGoing = false
+    /// stdout is a terminal: progress bars, colours, inline pictures.
+    public var isTerminal = false
+    /// `NO_COLOR` is set: no colours even on a terminal.
+    public var noColor = false
+
+    public init() {}
+}
+
+/// The kind of state an engine command keeps in the session (a dataset, a model, an optimiser),
+/// stored without `Session` knowing the engine's types:
+/// ```
+/// enum ModelState: SessionStateKey { typealias Value = VAE<Float> }
+/// session[state: ModelState.self] = model
+/// ```
+public protocol SessionStateKey {
+    associatedtype Value
+}
+
+/// A variable's value and, when a command set it, the unit it was reported in.
+public struct Variable: Equatable, Sendable {
+    public var value: ScriptValue
+    public var unit: String?
+}
+
+/// Everything a session remembers: variables, settings, the commands typed, the engine's state,
+/// and the scripts being sourced. One per shell; the input loop and the handlers share it.
+public final class Session {
+    public let options: SessionOptions
+    public let output: OutputSink
+    public let commands: CommandTable
+    public var settings: Settings
+    public private(set) var variables: [String: Variable] = [:]
+    /// The top-level commands entered so far (continued lines joined), for `history`.
+    public private(set) var commandHistory: [String] = []
+    /// What the prompt shows between brackets, e.g. `mnist·784-400-20`; set by engine commands.
+    public var promptLabel: String?
+
+    /// Engine state, keyed by `SessionStateKey` types.
+    private var state: [ObjectIdentifier: Any] = [:]
+    /// The scripts being run, outermost first (the top-level one included).
+    var sourceStack: [SourceFrame] = []
+    /// Set by `quit` and `source` for the input loop to act on after the command.
+    var pendingOutcome: RunOutcome?
+
+    /// The maximum depth of `source` inside `source`.
+    public static let sourceNestingLimit = 16
+
+    public init(options: SessionOptions, output: OutputSink, commands: CommandTable = .standard) {
+        self.options = options
+        self.output = output
+        self.commands = commands
+        self.settings = Settings(options: options)
+    }
+
+    // MARK: - Prompt
+
+    /// `vaesh> `, or `vaesh[mnist·784-400-20]> ` once engine commands set `promptLabel`.
+    public var prompt: String {
+        if let promptLabel, !promptLabel.isEmpty { return "vaesh[\(promptLabel)]> " }
+        return "vaesh> "
+    }
+
+    /// `...> ` right-aligned under the prompt, shown while a quote or a `\` is open.
+    public var continuationPrompt: String {
+        String(repeating: " ", count: max(0, prompt.count - 5)) + "...> "
+    }
+
+    // MARK: - Variables
+
+    /// Sets a number; `unit` (e.g. `nats/example`) is shown by `vars`.
+    public func setVariable(_ name: String, _ value: Double, unit: String? = nil) {
+        variables[name] = Variable(value: .number(value), unit: unit)
+    }
+
+    public func setVariable(_ name: String, _ value: ScriptValue, unit: String? = nil) {
+        variables[name] = Variable(value: value, unit: unit)
+    }
+
+    public func variable(_ name: String) -> ScriptValue? { variables[name]?.value }
+
+    /// Name → value, what expressions evaluate against.
+    public var variableValues: [String: ScriptValue] { variables.mapValues(\.value) }
+
+    // MARK: - Engine state
+
+    public subscript<Key: SessionStateKey>(state key: Key.Type) -> Key.Value? {
+        get { state[ObjectIdentifier(key)] as? Key.Value }
+        set { state[ObjectIdentifier(key)] = newValue }
+    }
+
+    // MARK: - Output helpers
+
+    /// Colours only for a terminal, and never with `NO_COLOR`.
+    public var usesColor: Bool { options.isTerminal && !options.noColor }
+
+    /// Prints a report for humans or as one JSON line, depending on the `json` setting.
+    public func emit(_ report: Report) {
+        if settings.json {
+            output.write(report.json + "\n")
+        } else {
+            let text = report.humanText
+            if !text.isEmpty { output.write(text) }
+        }
+    }
+
+    /// Prints an error to stderr through `Diagnostics`.
+    func emit(_ error: ScriptError, sourceName: String?, sourceLine: String?) {
+        output.writeError(Diagnostics.render(error, sourceName: sourceName, sourceLine: sourceLine,
+                                             json: settings.json, color: usesColor))
+    }
+
+    func recordHistory(_ entry: String) {
+        commandHistory.append(entry)
+    }
+
+    /// The directory relative paths of `source` start from: that of the script being run, or the
+    /// working directory interactively and for `-c`.
+    var currentDirectory: String? { sourceStack.last?.directory }
+}
+
+/// A script being run: its name for diagnostics and the directory it lives in.
+struct SourceFrame {
+    var name: String?
+    var directory: String?
+
+    init(name: String?) {
+        self.name = name
+        // A name with a `/` is a path; anything else (nil, "-c", "tour.vae") lives in the working directory.
+        if let name, name.contains("/") {
+            directory = (name as NSString).deletingLastPathComponent
+        } else {
+            directory = nil
+        }
+    }
+}

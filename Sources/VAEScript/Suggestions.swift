@@ -1,0 +1,44 @@
+/// "Did you mean": the closest candidate by edit distance, if it is close enough to be a typo.
+enum Suggestions {
+    /// The best candidate for `word`, or nil. A candidate qualifies when its edit distance
+    /// (insertions, deletions, substitutions and swaps of neighbours all cost 1) is at most a third
+    /// of the longer word's length (at least 1, at most 3), or when `word` (2+ characters) starts it:
+    /// `lrr` → `lr`, `trian` → `train`, `hist` → `history`. Ties go to the earlier candidate.
+    static func closest(to word: String, in candidates: [String]) -> String? {
+        let lowered = word.lowercased()
+        var best: (candidate: String, distance: Int)?
+        for candidate in candidates where candidate != word {
+            let distance = editDistance(lowered, candidate.lowercased())
+            let allowed = min(3, max(1, max(word.count, candidate.count) / 3))
+            let isPrefix = word.count >= 2 && candidate.lowercased().hasPrefix(lowered)
+            guard distance <= allowed || isPrefix else { continue }
+            let score = isPrefix ? min(distance, allowed) : distance
+            if best == nil || score < best?.distance ?? .max {
+                best = (candidate, score)
+            }
+        }
+        return best?.candidate
+    }
+
+    /// Optimal string alignment distance (Damerau–Levenshtein without repeated edits of a substring).
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previousPrevious = [Int](repeating: 0, count: b.count + 1)
+        var previous = Array(0...b.count)
+        var current = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                    current[j] = min(current[j], previousPrevious[j - 2] + 1)
+                }
+            }
+            (previousPrevious, previous, current) = (previous, current, previousPrevious)
+        }
+        return previous[b.count]
+    }
+}

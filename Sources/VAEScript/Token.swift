@@ -1,0 +1,77 @@
+/// How a character of a word was written, which decides what it may mean later: only a bare `=`
+/// splits `key=value`, and only a `{` that is neither escaped nor single-quoted starts an
+/// interpolated expression in `echo`.
+public enum Quoting: Equatable, Sendable {
+    /// Written as is, outside quotes.
+    case bare
+    /// Written with a backslash (`\;`, or `\"` inside double quotes).
+    case escaped
+    /// Inside `"…"`.
+    case doubleQuoted
+    /// Inside `'…'`: taken literally.
+    case singleQuoted
+}
+
+/// One character of the decoded text together with where it was written and how.
+///
+/// Later stages (the `key=value` split, `echo`'s `{expr}` and the expression lexer) work on these,
+/// so their errors point at the right column even after quotes and escapes.
+public struct LocatedCharacter: Equatable, Sendable {
+    public var character: Character
+    public var location: SourceLocation
+    public var quoting: Quoting
+
+    public init(_ character: Character, at location: SourceLocation, quoting: Quoting = .bare) {
+        self.character = character
+        self.location = location
+        self.quoting = quoting
+    }
+}
+
+/// A token of the command language: a word, or the end of a command (`;` or a new line).
+public enum Token: Equatable, Sendable {
+    case word(Word)
+    case separator(SourceLocation)
+}
+
+/// A shell-style word: bare text, quoted parts and escapes joined, e.g. `out="my file.png"`.
+public struct Word: Equatable, Sendable {
+    /// The decoded characters, with where each was written.
+    public var characters: [LocatedCharacter]
+    /// Where the word starts in the source (its first character, or its opening quote).
+    public var location: SourceLocation
+    /// The word exactly as written, quotes and escapes included.
+    public var raw: [LocatedCharacter]
+
+    public init(characters: [LocatedCharacter], location: SourceLocation, raw: [LocatedCharacter]) {
+        self.characters = characters
+        self.location = location
+        self.raw = raw
+    }
+
+    /// The decoded text: `"a b"` gives `a b`.
+    public var text: String { String(characters.map(\.character)) }
+
+    /// The source text as typed.
+    public var rawText: String { String(raw.map(\.character)) }
+
+    /// True when any part of the word was quoted or escaped (so `"quit"` is not a keyword).
+    public var isQuoted: Bool { raw.count != characters.count || characters.contains { $0.quoting != .bare } }
+
+    /// The `key` and `value` of a `key=value` word: the key must be a bare name
+    /// (`[A-Za-z_][A-Za-z0-9_-]*`) followed by a bare `=`. `"a=b"` or `x\=y` are plain words.
+    public var keyValue: (key: String, keyLocation: SourceLocation, value: [LocatedCharacter], valueLocation: SourceLocation)? {
+        guard let equals = characters.firstIndex(where: { $0.character == "=" && $0.quoting == .bare }), equals > 0 else {
+            return nil
+        }
+        let keyCharacters = characters[..<equals]
+        guard keyCharacters.allSatisfy({ $0.quoting == .bare }),
+              let first = keyCharacters.first?.character, first.isASCII, first.isLetter || first == "_",
+              keyCharacters.allSatisfy({ $0.character.isASCII && ($0.character.isLetter || $0.character.isNumber || $0.character == "_" || $0.character == "-") })
+        else { return nil }
+        let value = Array(characters[(equals + 1)...])
+        // An empty value (`lr=`) still needs a location for its error: just after the `=`.
+        let valueLocation = value.first?.location ?? characters[equals].location.advanced(by: 1)
+        return (String(keyCharacters.map(\.character)), characters[0].location, value, valueLocation)
+    }
+}
