@@ -161,13 +161,13 @@ public enum CheckpointError: EngineError, Equatable {
         case .sizeOverflow(_, let tensor, let shape):
             "tensor \(Self.quoted(tensor)) has shape \(Self.shape(shape)), too large to address"
         case .sizeMismatch(_, let tensor, let dtype, let shape, let begin, let end):
-            "tensor \(Self.quoted(tensor)) is \(dtype) \(Self.shape(shape)) but its data_offsets [\(begin), \(end)] span \(Self.bytes(end - begin))"
+            "tensor \(Self.quoted(tensor)) is \(dtype) \(Self.shape(shape)) but its data_offsets [\(begin), \(end)] span \(Self.bytes(end &- begin))"
         case .overlap(_, let tensor, let begin, let other, let otherEnd):
             "tensor \(Self.quoted(tensor)) starts at data offset \(begin), inside tensor \(Self.quoted(other)) (which ends at \(otherEnd))"
         case .uncoveredBytes(_, let begin, let end, let before?):
-            "\(Self.bytes(end - begin)) of data before tensor \(Self.quoted(before)) (offsets \(begin) to \(end)) belong to no tensor"
+            "\(Self.bytes(end &- begin)) of data before tensor \(Self.quoted(before)) (offsets \(begin) to \(end)) belong to no tensor"
         case .uncoveredBytes(_, let begin, let end, nil):
-            "\(Self.bytes(end - begin)) after the last tensor (data offsets \(begin) to \(end)) belong to no tensor"
+            "\(Self.bytes(end &- begin)) after the last tensor (data offsets \(begin) to \(end)) belong to no tensor"
         case .missingTensor(_, let tensor, _):
             "missing tensor \(Self.quoted(tensor))"
         case .shapeMismatch(_, let tensor, let shape, let expected):

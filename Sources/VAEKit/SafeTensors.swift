@@ -106,7 +106,8 @@ extension SafeTensorsFile {
     /// Reads the 8-byte length, then the header, and checks the whole layout against the file's
     /// size before reading any tensor data, so a wrong or damaged file costs little memory.
     public static func read(path: String) throws(CheckpointError) -> SafeTensorsFile {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO would otherwise wait for a writer; regular files ignore it.
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else {
             let code = errno
             switch code {

@@ -431,6 +431,10 @@ struct SafeTensorsTests {
         #expect(checkpointError { _ = try SafeTensorsFile.read(path: directory.path) }?.message
             == "\(directory.path): is a directory, not a safetensors file")
         #expect(checkpointError { _ = try SafeTensorsFile.read(path: "/dev/null") }?.message == "/dev/null: is not a regular file")
+        let fifo = directory.file("pipe.safetensors")
+        try #require(mkfifo(fifo, 0o644) == 0)
+        #expect(checkpointError { _ = try SafeTensorsFile.read(path: fifo) }?.message == "\(fifo): is not a regular file",
+                "a FIFO with no writer is refused, not waited on")
     }
 
     @Test(.enabled(if: geteuid() != 0, "root reads files whatever their permissions"))
