@@ -236,6 +236,8 @@ extension VAE {
 
     /// Zeroes the gradients, then sets them to ∇θ of the objective −a·E_q[log p(x|z)] + b·KL over
     /// the first `rows` examples of `x` (rows, D), combined by `reduction`. Returns the batch's terms.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     @discardableResult
     public func computeGradients(_ x: Matrix<T>, rows: Int, samples: Int = 1, weights: ObjectiveWeights,
                                  reduction: Reduction = .sum, random: inout RandomSource) -> BatchTerms {
@@ -252,6 +254,8 @@ extension VAE {
 
     /// The objective −a·E_q[log p(x|z)] + b·KL over the first `rows` examples, combined by
     /// `reduction`, with no gradient: what `computeGradients` differentiates, for finite differences.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func objective(_ x: Matrix<T>, rows: Int, samples: Int = 1, weights: ObjectiveWeights,
                           reduction: Reduction = .sum, random: inout RandomSource) -> Double {
         let w = workspace(examples: x.rows, samples: samples)
@@ -271,7 +275,9 @@ extension VAE {
 
     /// Every term of the objective on `indices` of `source` (all of it when nil), with S draws
     /// per example. Returns nil when `shouldStop` answers true between chunks.
-    public func evaluate(_ source: some ExampleSource, indices: [Int]? = nil, samples: Int = 1,
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    public func evaluate(_ source: any ExampleSource, indices: [Int]? = nil, samples: Int = 1,
                          random: inout RandomSource, keepPerExample: Bool = false,
                          shouldStop: () -> Bool = { false }) -> ELBOTerms? {
         precondition(samples >= 1, "evaluate: samples must be at least 1")

@@ -29,7 +29,9 @@ extension VAE {
     /// The importance-weighted estimate of log p(x) with K samples for each of `indices` (all when
     /// nil). Draws for an example come in chunks; a running log-sum-exp keeps it stable. Returns
     /// nil when `shouldStop` answers true between chunks.
-    public func logLikelihood(_ source: some ExampleSource, indices: [Int]? = nil, importanceSamples k: Int,
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    public func logLikelihood(_ source: any ExampleSource, indices: [Int]? = nil, importanceSamples k: Int,
                               random: inout RandomSource, shouldStop: () -> Bool = { false }) -> LogLikelihoodEstimate? {
         precondition(k >= 1, "logLikelihood: K must be at least 1")
         precondition(source.dimension == inputSize, "logLikelihood: data has \(source.dimension) values per example, model \(inputSize)")

@@ -44,6 +44,8 @@ public final class Optimizer<T: VAEScalar>: @unchecked Sendable {
     }
 
     /// θ ← update(θ, ∇θ) for every parameter of `parameters`, using its accumulated gradients.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func apply(to parameters: ParameterStore<T>) {
         precondition(parameters.count == firstMoment.count, "Optimizer: parameter count changed")
         step += 1

@@ -122,6 +122,8 @@ public final class Trainer<T: VAEScalar>: @unchecked Sendable {
 
     /// Runs `settings.epochs` epochs over `train`, reporting to `events` after every batch and
     /// epoch. The callback may stop the run; it then ends at that batch boundary.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func train(_ train: any ExampleSource, test: (any ExampleSource)? = nil, settings: TrainingSettings,
                       events: (TrainingEvent) -> TrainingControl) -> TrainingOutcome {
         precondition(settings.batchSize >= 1 && settings.samples >= 1 && settings.epochs >= 0, "train: invalid settings")
