@@ -24,22 +24,22 @@ private func checkpointError(_ body: () throws -> Void) -> CheckpointError? {
 }
 
 /// A safetensors file: the 8-byte length, `header` as given (no padding), then `data`.
-private func file(_ header: String, data: [UInt8] = []) -> [UInt8] {
-    file(headerBytes: Array(header.utf8), data: data)
+private func safetensorsBytes(_ header: String, data: [UInt8] = []) -> [UInt8] {
+    safetensorsBytes(headerBytes: Array(header.utf8), data: data)
 }
 
-private func file(headerBytes: [UInt8], data: [UInt8] = []) -> [UInt8] {
+private func safetensorsBytes(headerBytes: [UInt8], data: [UInt8] = []) -> [UInt8] {
     withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian, Array.init) + headerBytes + data
 }
 
 /// A file whose first 8 bytes claim a header of `length` bytes, followed by `rest`.
-private func file(claimedHeaderLength length: UInt64, rest: [UInt8]) -> [UInt8] {
+private func safetensorsBytes(claimedHeaderLength length: UInt64, rest: [UInt8]) -> [UInt8] {
     withUnsafeBytes(of: length.littleEndian, Array.init) + rest
 }
 
 /// A file whose header is the object of `entries`, followed by `data`.
-private func tensors(_ entries: String..., data: [UInt8]) -> [UInt8] {
-    file("{" + entries.joined(separator: ",") + "}", data: data)
+private func safetensorsBytes(entries: String..., data: [UInt8]) -> [UInt8] {
+    safetensorsBytes("{" + entries.joined(separator: ",") + "}", data: data)
 }
 
 /// One tensor entry of a header, as JSON.
@@ -53,19 +53,19 @@ private func tensorEntry(_ name: String, _ shape: String, _ begin: Int, _ end: I
 }
 
 /// The little-endian bytes of `values` as F32.
-private func f32(_ values: [Float]) -> [UInt8] {
+private func float32Bytes(_ values: [Float]) -> [UInt8] {
     values.flatMap { value in withUnsafeBytes(of: value.bitPattern.littleEndian, Array.init) }
 }
 
-private func bits(_ values: [Float]) -> [UInt32] { values.map(\.bitPattern) }
+private func bitPatterns(_ values: [Float]) -> [UInt32] { values.map(\.bitPattern) }
 
-private func fixturePath(_ name: String) throws -> String {
+private func safetensorsFixture(_ name: String) throws -> String {
     let fixtures = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil))
     return fixtures.appendingPathComponent("safetensors").appendingPathComponent(name).path
 }
 
 /// A fresh empty directory, removed when the test's `defer` calls `remove`.
-private struct TemporaryDirectory {
+private struct SafeTensorsScratchDirectory {
     let path: String
 
     init() throws {
@@ -90,7 +90,7 @@ private struct TemporaryDirectory {
 /// What a `.expected` file (see make_safetensors_fixture.py) says a file holds, one line per
 /// tensor (`NAME [SHAPE] BITS...`, bits as 8 hex digits) and per metadata entry
 /// (`__metadata__ KEYHEX VALUEHEX`). Both the fixture checks and the Python round trip use it.
-private struct ExpectedContents: Equatable, CustomStringConvertible {
+private struct SafeTensorsContents: Equatable, CustomStringConvertible {
     var tensors: [(name: String, shape: [Int], bits: [UInt32])]
     var metadata: [String: String]
 
@@ -100,7 +100,7 @@ private struct ExpectedContents: Equatable, CustomStringConvertible {
     }
 
     init(_ file: SafeTensorsFile) {
-        self.init(tensors: file.tensors.map { ($0.name, $0.shape, bits($0.values)) }, metadata: file.metadata)
+        self.init(tensors: file.tensors.map { ($0.name, $0.shape, bitPatterns($0.values)) }, metadata: file.metadata)
     }
 
     init(text: String) throws {
@@ -167,7 +167,7 @@ struct SafeTensorsTests {
     @Test func roundTripInMemoryIsBitIdentical() throws {
         let bytes = Self.sample.encoded()
         let decoded = try SafeTensorsFile.decode(bytes, fileName: "sample.safetensors")
-        #expect(ExpectedContents(decoded) == ExpectedContents(Self.sample))
+        #expect(SafeTensorsContents(decoded) == SafeTensorsContents(Self.sample))
         #expect(decoded.tensors.map(\.name) == Self.sample.tensors.map(\.name), "write keeps the tensors' order")
         #expect(decoded.metadata == Self.sample.metadata)
         #expect(decoded.fileName == "sample.safetensors")
@@ -191,27 +191,27 @@ struct SafeTensorsTests {
         #expect(empty.encoded() == [8, 0, 0, 0, 0, 0, 0, 0] + Array("{}      ".utf8))
 
         let withMetadata = SafeTensorsFile(tensors: [], metadata: ["framework": "pt"])
-        #expect(withMetadata.encoded() == file("{\"__metadata__\":{\"framework\":\"pt\"}}     "))
+        #expect(withMetadata.encoded() == safetensorsBytes("{\"__metadata__\":{\"framework\":\"pt\"}}     "))
 
         let one = SafeTensorsFile(tensors: [SafeTensor(name: "attn0", shape: [1, 1, 2, 3], values: [0, 1, 2, 3, 4, 5])])
         let header = "{\"attn0\":{\"dtype\":\"F32\",\"shape\":[1,1,2,3],\"data_offsets\":[0,24]}}" + String(repeating: " ", count: 7)
-        #expect(one.encoded() == file(header, data: f32([0, 1, 2, 3, 4, 5])))
+        #expect(one.encoded() == safetensorsBytes(header, data: float32Bytes([0, 1, 2, 3, 4, 5])))
     }
 
     @Test func roundTripThroughAFile() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try SafeTensorsScratchDirectory()
         defer { directory.remove() }
         let path = directory.file("model.safetensors")
         try Self.sample.write(path: path)
         let read = try SafeTensorsFile.read(path: path)
-        #expect(ExpectedContents(read) == ExpectedContents(Self.sample))
+        #expect(SafeTensorsContents(read) == SafeTensorsContents(Self.sample))
         #expect(read.fileName == path)
         #expect(try directory.contents() == ["model.safetensors"], "no temporary file is left behind")
 
         // Overwriting replaces the file whole.
         let smaller = SafeTensorsFile(tensors: [SafeTensor(name: "x", shape: [1], values: [4])])
         try smaller.write(path: path)
-        #expect(ExpectedContents(try SafeTensorsFile.read(path: path)) == ExpectedContents(smaller))
+        #expect(SafeTensorsContents(try SafeTensorsFile.read(path: path)) == SafeTensorsContents(smaller))
         #expect(try directory.contents() == ["model.safetensors"])
     }
 
@@ -234,9 +234,9 @@ struct SafeTensorsTests {
 
     /// The pytorch/examples VAE layout, written by `safetensors` exactly as `save_file(model.state_dict())` does.
     @Test func readsThePyTorchLayoutFixture() throws {
-        let read = try SafeTensorsFile.read(path: try fixturePath("vae_tiny.safetensors"))
-        let expected = try ExpectedContents(text: String(contentsOfFile: try fixturePath("vae_tiny.expected"), encoding: .utf8))
-        #expect(ExpectedContents(read) == expected)
+        let read = try SafeTensorsFile.read(path: try safetensorsFixture("vae_tiny.safetensors"))
+        let expected = try SafeTensorsContents(text: String(contentsOfFile: try safetensorsFixture("vae_tiny.expected"), encoding: .utf8))
+        #expect(SafeTensorsContents(read) == expected)
         #expect(read.metadata.isEmpty)
         #expect(read.tensors.map(\.name) == [
             "fc1.bias", "fc1.weight", "fc21.bias", "fc21.weight", "fc22.bias", "fc22.weight",
@@ -248,15 +248,15 @@ struct SafeTensorsTests {
 
     /// Re-encoding what Python wrote reproduces its bytes exactly: same JSON, order, padding.
     @Test func reencodingThePythonFixtureReproducesItsBytes() throws {
-        let path = try fixturePath("vae_tiny.safetensors")
+        let path = try safetensorsFixture("vae_tiny.safetensors")
         let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
         #expect(try SafeTensorsFile.read(path: path).encoded() == original)
     }
 
     @Test func convertsF64AndF16ToFloat() throws {
-        let read = try SafeTensorsFile.read(path: try fixturePath("dtypes.safetensors"))
-        let expected = try ExpectedContents(text: String(contentsOfFile: try fixturePath("dtypes.expected"), encoding: .utf8))
-        #expect(ExpectedContents(read) == expected)
+        let read = try SafeTensorsFile.read(path: try safetensorsFixture("dtypes.safetensors"))
+        let expected = try SafeTensorsContents(text: String(contentsOfFile: try safetensorsFixture("dtypes.expected"), encoding: .utf8))
+        #expect(SafeTensorsContents(read) == expected)
         #expect(read.metadata == ["note": "F64 and F16 read as Float"])
         #expect(read["scalar"]?.shape == [])
         #expect(read["empty"]?.shape == [0, 3])
@@ -265,8 +265,8 @@ struct SafeTensorsTests {
     @Test func convertsBF16ToFloat() throws {
         let halves: [UInt16] = [0x3F80, 0xC049, 0x7F80, 0x0001, 0x8000, 0x7FC1]
         let data = halves.flatMap { value in withUnsafeBytes(of: value.littleEndian, Array.init) }
-        let read = try SafeTensorsFile.decode(tensors(tensorEntry("b", "BF16", "[6]", 0, 12), data: data), fileName: "bf16")
-        #expect(read["b"].map { bits($0.values) } == halves.map { UInt32($0) << 16 })
+        let read = try SafeTensorsFile.decode(safetensorsBytes(entries: tensorEntry("b", "BF16", "[6]", 0, 12), data: data), fileName: "bf16")
+        #expect(read["b"].map { bitPatterns($0.values) } == halves.map { UInt32($0) << 16 })
     }
 
     #if !(os(macOS) && arch(x86_64))
@@ -298,107 +298,107 @@ struct SafeTensorsTests {
     }
 
     static let corruptFiles: [Corrupt] = {
-        let one = f32([1])
-        let two = f32([1, 2])
+        let one = float32Bytes([1])
+        let two = float32Bytes([1, 2])
         let deep = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
         return [
             Corrupt("empty", [], "file is empty"),
             Corrupt("shorter than 8 bytes", [1, 0, 0, 0, 0], "file is only 5 bytes; a safetensors file starts with an 8-byte header length"),
-            Corrupt("2 GB header length", file(claimedHeaderLength: 0x8000_0000, rest: Array(repeating: 0x20, count: 92)),
+            Corrupt("2 GB header length", safetensorsBytes(claimedHeaderLength: 0x8000_0000, rest: Array(repeating: 0x20, count: 92)),
              "header length 2147483648 is larger than the file (100 bytes)"),
-            Corrupt("UInt64.max header length", file(claimedHeaderLength: .max, rest: Array("{}      ".utf8)),
+            Corrupt("UInt64.max header length", safetensorsBytes(claimedHeaderLength: .max, rest: Array("{}      ".utf8)),
              "header length 18446744073709551615 is larger than the file (16 bytes)"),
-            Corrupt("header one byte past the end", file(claimedHeaderLength: 9, rest: Array("{}      ".utf8)),
+            Corrupt("header one byte past the end", safetensorsBytes(claimedHeaderLength: 9, rest: Array("{}      ".utf8)),
              "header length 9 is larger than the file (16 bytes)"),
-            Corrupt("header not UTF-8", file(headerBytes: [0x7B, 0xFF, 0x7D]), "header is not valid UTF-8"),
-            Corrupt("empty header", file(""), "header is not valid JSON: the header is empty"),
-            Corrupt("header of spaces", file("        "), "header is not valid JSON: the header holds only spaces"),
-            Corrupt("truncated JSON", file("{\"a\":"), "header is not valid JSON: unexpected end of the header at header byte 6"),
-            Corrupt("junk after the JSON", file("{}x"), "header is not valid JSON: unexpected 'x' after the JSON value at header byte 3"),
-            Corrupt("NUL padding", file(headerBytes: Array("{}".utf8) + [0, 0]), "header is not valid JSON: unexpected byte 0x00 after the JSON value at header byte 3"),
-            Corrupt("missing colon", file("{\"a\" 1}"), "header is not valid JSON: expected ':' after a key, found '1' at header byte 6"),
-            Corrupt("missing comma", file("{\"a\":{} \"b\":{}}"), "header is not valid JSON: expected ',' or '}' in an object, found '\"' at header byte 9"),
-            Corrupt("bare key", file("{a:1}"), "header is not valid JSON: expected a string key, found 'a' at header byte 2"),
-            Corrupt("leading zero", file("{\"a\":[01]}"), "header is not valid JSON: a number cannot have a leading zero at header byte 8"),
-            Corrupt("bad literal", file("{\"a\":tru}"), "header is not valid JSON: unexpected '}' (expected 'true') at header byte 9"),
-            Corrupt("bad escape", file("{\"a\\q\":1}"), "header is not valid JSON: invalid escape '\\'q'' in a string at header byte 5"),
-            Corrupt("control character", file("{\"a\tb\":1}"), "header is not valid JSON: control character byte 0x09 in a string at header byte 4"),
-            Corrupt("lone surrogate", file("{\"\\ud800\":1}"), "header is not valid JSON: unpaired UTF-16 surrogate in a \\u escape at header byte 9"),
-            Corrupt("unterminated string", file("{\"abc"), "header is not valid JSON: unterminated string at header byte 6"),
-            Corrupt("nesting bomb", file("{\"a\":" + deep + "}"), "header is not valid JSON: nested deeper than 64 levels at header byte 69"),
-            Corrupt("duplicate tensor", tensors(tensorEntry("a", "[1]", 0, 4), tensorEntry("a", "[1]", 0, 4), data: one),
+            Corrupt("header not UTF-8", safetensorsBytes(headerBytes: [0x7B, 0xFF, 0x7D]), "header is not valid UTF-8"),
+            Corrupt("empty header", safetensorsBytes(""), "header is not valid JSON: the header is empty"),
+            Corrupt("header of spaces", safetensorsBytes("        "), "header is not valid JSON: the header holds only spaces"),
+            Corrupt("truncated JSON", safetensorsBytes("{\"a\":"), "header is not valid JSON: unexpected end of the header at header byte 6"),
+            Corrupt("junk after the JSON", safetensorsBytes("{}x"), "header is not valid JSON: unexpected 'x' after the JSON value at header byte 3"),
+            Corrupt("NUL padding", safetensorsBytes(headerBytes: Array("{}".utf8) + [0, 0]), "header is not valid JSON: unexpected byte 0x00 after the JSON value at header byte 3"),
+            Corrupt("missing colon", safetensorsBytes("{\"a\" 1}"), "header is not valid JSON: expected ':' after a key, found '1' at header byte 6"),
+            Corrupt("missing comma", safetensorsBytes("{\"a\":{} \"b\":{}}"), "header is not valid JSON: expected ',' or '}' in an object, found '\"' at header byte 9"),
+            Corrupt("bare key", safetensorsBytes("{a:1}"), "header is not valid JSON: expected a string key, found 'a' at header byte 2"),
+            Corrupt("leading zero", safetensorsBytes("{\"a\":[01]}"), "header is not valid JSON: a number cannot have a leading zero at header byte 8"),
+            Corrupt("bad literal", safetensorsBytes("{\"a\":tru}"), "header is not valid JSON: unexpected '}' (expected 'true') at header byte 9"),
+            Corrupt("bad escape", safetensorsBytes("{\"a\\q\":1}"), "header is not valid JSON: invalid escape '\\'q'' in a string at header byte 5"),
+            Corrupt("control character", safetensorsBytes("{\"a\tb\":1}"), "header is not valid JSON: control character byte 0x09 in a string at header byte 4"),
+            Corrupt("lone surrogate", safetensorsBytes("{\"\\ud800\":1}"), "header is not valid JSON: unpaired UTF-16 surrogate in a \\u escape at header byte 9"),
+            Corrupt("unterminated string", safetensorsBytes("{\"abc"), "header is not valid JSON: unterminated string at header byte 6"),
+            Corrupt("nesting bomb", safetensorsBytes("{\"a\":" + deep + "}"), "header is not valid JSON: nested deeper than 64 levels at header byte 69"),
+            Corrupt("duplicate tensor", safetensorsBytes(entries: tensorEntry("a", "[1]", 0, 4), tensorEntry("a", "[1]", 0, 4), data: one),
              "header is not valid JSON: duplicate key 'a' at header byte 55"),
-            Corrupt("array header", file("[1,2]"), "header is an array, expected a JSON object"),
-            Corrupt("string header", file("\"hi\""), "header is a string, expected a JSON object"),
-            Corrupt("entry not an object", file("{\"a\":5}"), "tensor 'a': is a number, expected an object with dtype, shape and data_offsets"),
-            Corrupt("newline in a name", file("{\"a\\nb\":null}"), "tensor 'a\\nb': is null, expected an object with dtype, shape and data_offsets"),
-            Corrupt("missing dtype", file("{\"a\":{\"shape\":[1],\"data_offsets\":[0,4]}}", data: one), "tensor 'a': missing \"dtype\""),
-            Corrupt("missing shape", file("{\"a\":{\"dtype\":\"F32\",\"data_offsets\":[0,4]}}", data: one), "tensor 'a': missing \"shape\""),
-            Corrupt("missing data_offsets", file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1]}}", data: one), "tensor 'a': missing \"data_offsets\""),
-            Corrupt("dtype a number", file("{\"a\":{\"dtype\":32,\"shape\":[1],\"data_offsets\":[0,4]}}", data: one),
+            Corrupt("array header", safetensorsBytes("[1,2]"), "header is an array, expected a JSON object"),
+            Corrupt("string header", safetensorsBytes("\"hi\""), "header is a string, expected a JSON object"),
+            Corrupt("entry not an object", safetensorsBytes("{\"a\":5}"), "tensor 'a': is a number, expected an object with dtype, shape and data_offsets"),
+            Corrupt("newline in a name", safetensorsBytes("{\"a\\nb\":null}"), "tensor 'a\\nb': is null, expected an object with dtype, shape and data_offsets"),
+            Corrupt("missing dtype", safetensorsBytes("{\"a\":{\"shape\":[1],\"data_offsets\":[0,4]}}", data: one), "tensor 'a': missing \"dtype\""),
+            Corrupt("missing shape", safetensorsBytes("{\"a\":{\"dtype\":\"F32\",\"data_offsets\":[0,4]}}", data: one), "tensor 'a': missing \"shape\""),
+            Corrupt("missing data_offsets", safetensorsBytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[1]}}", data: one), "tensor 'a': missing \"data_offsets\""),
+            Corrupt("dtype a number", safetensorsBytes("{\"a\":{\"dtype\":32,\"shape\":[1],\"data_offsets\":[0,4]}}", data: one),
              "tensor 'a': \"dtype\" is a number, expected a string such as \"F32\""),
-            Corrupt("shape a string", file("{\"a\":{\"dtype\":\"F32\",\"shape\":\"1\",\"data_offsets\":[0,4]}}", data: one),
+            Corrupt("shape a string", safetensorsBytes("{\"a\":{\"dtype\":\"F32\",\"shape\":\"1\",\"data_offsets\":[0,4]}}", data: one),
              "tensor 'a': \"shape\" is a string, expected an array of integers"),
-            Corrupt("offsets an object", file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":{}}}", data: one),
+            Corrupt("offsets an object", safetensorsBytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":{}}}", data: one),
              "tensor 'a': \"data_offsets\" is {…}, expected [begin, end] with non-negative integers"),
-            Corrupt("one offset", file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0]}}", data: one),
+            Corrupt("one offset", safetensorsBytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0]}}", data: one),
              "tensor 'a': \"data_offsets\" is [0], expected [begin, end] with non-negative integers"),
-            Corrupt("three offsets", file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4,4]}}", data: one),
+            Corrupt("three offsets", safetensorsBytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4,4]}}", data: one),
              "tensor 'a': \"data_offsets\" is [0, 4, 4], expected [begin, end] with non-negative integers"),
-            Corrupt("negative offset", file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[-4,0]}}", data: one),
+            Corrupt("negative offset", safetensorsBytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[-4,0]}}", data: one),
              "tensor 'a': \"data_offsets\" is [-4, 0], expected [begin, end] with non-negative integers"),
-            Corrupt("fractional offset", file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4.0]}}", data: one),
+            Corrupt("fractional offset", safetensorsBytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4.0]}}", data: one),
              "tensor 'a': \"data_offsets\" is [0, 4.0], expected [begin, end] with non-negative integers"),
-            Corrupt("unknown dtype", tensors(tensorEntry("a", "f32", "[1]", 0, 4), data: one), "tensor 'a' has unknown dtype 'f32'"),
-            Corrupt("I64", tensors(tensorEntry("steps", "I64", "[1]", 0, 8), data: two),
+            Corrupt("unknown dtype", safetensorsBytes(entries: tensorEntry("a", "f32", "[1]", 0, 4), data: one), "tensor 'a' has unknown dtype 'f32'"),
+            Corrupt("I64", safetensorsBytes(entries: tensorEntry("steps", "I64", "[1]", 0, 8), data: two),
              "tensor 'steps' has dtype I64; VAEKit reads only F32, F64, F16 and BF16 tensors"),
-            Corrupt("I32", tensors(tensorEntry("a", "I32", "[1]", 0, 4), data: one), "tensor 'a' has dtype I32; VAEKit reads only F32, F64, F16 and BF16 tensors"),
-            Corrupt("U8", tensors(tensorEntry("a", "U8", "[4]", 0, 4), data: one), "tensor 'a' has dtype U8; VAEKit reads only F32, F64, F16 and BF16 tensors"),
-            Corrupt("BOOL", tensors(tensorEntry("a", "BOOL", "[4]", 0, 4), data: one), "tensor 'a' has dtype BOOL; VAEKit reads only F32, F64, F16 and BF16 tensors"),
-            Corrupt("negative dimension", tensors(tensorEntry("a", "[2,-1]", 0, 4), data: one),
+            Corrupt("I32", safetensorsBytes(entries: tensorEntry("a", "I32", "[1]", 0, 4), data: one), "tensor 'a' has dtype I32; VAEKit reads only F32, F64, F16 and BF16 tensors"),
+            Corrupt("U8", safetensorsBytes(entries: tensorEntry("a", "U8", "[4]", 0, 4), data: one), "tensor 'a' has dtype U8; VAEKit reads only F32, F64, F16 and BF16 tensors"),
+            Corrupt("BOOL", safetensorsBytes(entries: tensorEntry("a", "BOOL", "[4]", 0, 4), data: one), "tensor 'a' has dtype BOOL; VAEKit reads only F32, F64, F16 and BF16 tensors"),
+            Corrupt("negative dimension", safetensorsBytes(entries: tensorEntry("a", "[2,-1]", 0, 4), data: one),
              "tensor 'a' has shape [2, -1]; dimensions must be non-negative integers"),
-            Corrupt("fractional dimension", tensors(tensorEntry("a", "[2.5]", 0, 4), data: one),
+            Corrupt("fractional dimension", safetensorsBytes(entries: tensorEntry("a", "[2.5]", 0, 4), data: one),
              "tensor 'a' has shape [2.5]; dimensions must be non-negative integers"),
-            Corrupt("dimension 1.0", tensors(tensorEntry("a", "[1.0]", 0, 4), data: one),
+            Corrupt("dimension 1.0", safetensorsBytes(entries: tensorEntry("a", "[1.0]", 0, 4), data: one),
              "tensor 'a' has shape [1.0]; dimensions must be non-negative integers"),
-            Corrupt("dimension with exponent", tensors(tensorEntry("a", "[1e0]", 0, 4), data: one),
+            Corrupt("dimension with exponent", safetensorsBytes(entries: tensorEntry("a", "[1e0]", 0, 4), data: one),
              "tensor 'a' has shape [1e0]; dimensions must be non-negative integers"),
-            Corrupt("dimension a string", tensors(tensorEntry("a", "[\"1\"]", 0, 4), data: one),
+            Corrupt("dimension a string", safetensorsBytes(entries: tensorEntry("a", "[\"1\"]", 0, 4), data: one),
              "tensor 'a' has shape [\"1\"]; dimensions must be non-negative integers"),
-            Corrupt("dimension beyond Int", tensors(tensorEntry("a", "[99999999999999999999]", 0, 4), data: one),
+            Corrupt("dimension beyond Int", safetensorsBytes(entries: tensorEntry("a", "[99999999999999999999]", 0, 4), data: one),
              "tensor 'a' has shape [99999999999999999999]; dimensions must be non-negative integers"),
-            Corrupt("element count overflows", tensors(tensorEntry("a", "[4294967296,4294967296]", 0, 4), data: one),
+            Corrupt("element count overflows", safetensorsBytes(entries: tensorEntry("a", "[4294967296,4294967296]", 0, 4), data: one),
              "tensor 'a' has shape [4294967296, 4294967296], too large to address"),
-            Corrupt("byte size overflows", tensors(tensorEntry("a", "[2305843009213693952]", 0, 4), data: one),
+            Corrupt("byte size overflows", safetensorsBytes(entries: tensorEntry("a", "[2305843009213693952]", 0, 4), data: one),
              "tensor 'a' has shape [2305843009213693952], too large to address"),
-            Corrupt("size does not match", tensors(tensorEntry("a", "[2,3]", 0, 8), data: two),
+            Corrupt("size does not match", safetensorsBytes(entries: tensorEntry("a", "[2,3]", 0, 8), data: two),
              "tensor 'a' is F32 [2, 3] but its data_offsets [0, 8] span 8 bytes"),
-            Corrupt("F64 size does not match", tensors(tensorEntry("a", "F64", "[2]", 0, 8), data: two),
+            Corrupt("F64 size does not match", safetensorsBytes(entries: tensorEntry("a", "F64", "[2]", 0, 8), data: two),
              "tensor 'a' is F64 [2] but its data_offsets [0, 8] span 8 bytes"),
-            Corrupt("end before begin", tensors(tensorEntry("a", "[1]", 8, 4), data: two),
+            Corrupt("end before begin", safetensorsBytes(entries: tensorEntry("a", "[1]", 8, 4), data: two),
              "tensor 'a' has data_offsets [8, 4]: end is before begin"),
-            Corrupt("offsets past the data", tensors(tensorEntry("a", "[100]", 0, 400), data: two),
+            Corrupt("offsets past the data", safetensorsBytes(entries: tensorEntry("a", "[100]", 0, 400), data: two),
              "tensor 'a' has data_offsets [0, 400], past the end of the data (8 bytes)"),
-            Corrupt("overlapping tensors", tensors(tensorEntry("a", "[2]", 0, 8), tensorEntry("b", "[2]", 4, 12), data: f32([1, 2, 3])),
+            Corrupt("overlapping tensors", safetensorsBytes(entries: tensorEntry("a", "[2]", 0, 8), tensorEntry("b", "[2]", 4, 12), data: float32Bytes([1, 2, 3])),
              "tensor 'b' starts at data offset 4, inside tensor 'a' (which ends at 8)"),
-            Corrupt("same bytes twice", tensors(tensorEntry("a", "[1]", 0, 4), tensorEntry("b", "[1]", 0, 4), data: one),
+            Corrupt("same bytes twice", safetensorsBytes(entries: tensorEntry("a", "[1]", 0, 4), tensorEntry("b", "[1]", 0, 4), data: one),
              "tensor 'b' starts at data offset 0, inside tensor 'a' (which ends at 4)"),
-            Corrupt("gap between tensors", tensors(tensorEntry("a", "[1]", 0, 4), tensorEntry("b", "[1]", 8, 12), data: f32([1, 2, 3])),
+            Corrupt("gap between tensors", safetensorsBytes(entries: tensorEntry("a", "[1]", 0, 4), tensorEntry("b", "[1]", 8, 12), data: float32Bytes([1, 2, 3])),
              "4 bytes of data before tensor 'b' (offsets 4 to 8) belong to no tensor"),
-            Corrupt("gap at the start", tensors(tensorEntry("a", "[1]", 4, 8), data: two),
+            Corrupt("gap at the start", safetensorsBytes(entries: tensorEntry("a", "[1]", 4, 8), data: two),
              "4 bytes of data before tensor 'a' (offsets 0 to 4) belong to no tensor"),
-            Corrupt("bytes after the last tensor", tensors(tensorEntry("a", "[1]", 0, 4), data: two),
+            Corrupt("bytes after the last tensor", safetensorsBytes(entries: tensorEntry("a", "[1]", 0, 4), data: two),
              "4 bytes after the last tensor (data offsets 4 to 8) belong to no tensor"),
-            Corrupt("data but no tensors", file("{}", data: one), "4 bytes after the last tensor (data offsets 0 to 4) belong to no tensor"),
-            Corrupt("metadata a string", file("{\"__metadata__\":\"x\"}"), "__metadata__ is a string, expected an object of strings"),
-            Corrupt("metadata value a number", file("{\"__metadata__\":{\"epochs\":10}}"),
+            Corrupt("data but no tensors", safetensorsBytes("{}", data: one), "4 bytes after the last tensor (data offsets 0 to 4) belong to no tensor"),
+            Corrupt("metadata a string", safetensorsBytes("{\"__metadata__\":\"x\"}"), "__metadata__ is a string, expected an object of strings"),
+            Corrupt("metadata value a number", safetensorsBytes("{\"__metadata__\":{\"epochs\":10}}"),
              "__metadata__ value of 'epochs' is a number, expected a string"),
-            Corrupt("metadata value an object", file("{\"__metadata__\":{\"k\":{}}}"), "__metadata__ value of 'k' is an object, expected a string"),
+            Corrupt("metadata value an object", safetensorsBytes("{\"__metadata__\":{\"k\":{}}}"), "__metadata__ value of 'k' is an object, expected a string"),
         ]
     }()
 
     @Test func everyCorruptFileGivesItsMessage() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try SafeTensorsScratchDirectory()
         defer { directory.remove() }
         for (index, corrupt) in Self.corruptFiles.enumerated() {
             let (what, bytes, expected) = (corrupt.what, corrupt.bytes, corrupt.message)
@@ -415,16 +415,16 @@ struct SafeTensorsTests {
     }
 
     @Test func corruptFilesHintAtTheCause() {
-        let truncated = checkpointError { _ = try SafeTensorsFile.decode(file(claimedHeaderLength: 1 << 31, rest: [0]), fileName: "m") }
+        let truncated = checkpointError { _ = try SafeTensorsFile.decode(safetensorsBytes(claimedHeaderLength: 1 << 31, rest: [0]), fileName: "m") }
         #expect(truncated?.hint == "the file is truncated, damaged, or not a safetensors file")
         let integer = checkpointError {
-            _ = try SafeTensorsFile.decode(tensors(tensorEntry("a", "I64", "[1]", 0, 8), data: f32([0, 0])), fileName: "m")
+            _ = try SafeTensorsFile.decode(safetensorsBytes(entries: tensorEntry("a", "I64", "[1]", 0, 8), data: float32Bytes([0, 0])), fileName: "m")
         }
         #expect(integer?.hint?.hasPrefix("convert the tensors to float32 before saving") == true)
     }
 
     @Test func fileLevelErrorsNameThePath() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try SafeTensorsScratchDirectory()
         defer { directory.remove() }
         let missing = directory.file("nope.safetensors")
         #expect(checkpointError { _ = try SafeTensorsFile.read(path: missing) }?.message == "\(missing): no such file")
@@ -439,7 +439,7 @@ struct SafeTensorsTests {
 
     @Test(.enabled(if: geteuid() != 0, "root reads files whatever their permissions"))
     func unreadableFileNamesThePath() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try SafeTensorsScratchDirectory()
         defer { directory.remove() }
         let path = directory.file("locked.safetensors")
         try SafeTensorsTests.sample.write(path: path)
@@ -450,7 +450,7 @@ struct SafeTensorsTests {
     /// The header length is checked against the file size before the header is read or any memory
     /// is set aside for it: a sparse 100 MB file claiming a header past the limit costs nothing.
     @Test func headerLengthIsCheckedBeforeReading() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try SafeTensorsScratchDirectory()
         defer { directory.remove() }
         let path = directory.file("huge.safetensors")
         let limit = SafeTensorsFile.maximumHeaderLength
@@ -467,7 +467,7 @@ struct SafeTensorsTests {
     // MARK: - Fuzzing
 
     @Test func everyTruncationIsRefused() throws {
-        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: try fixturePath("vae_tiny.safetensors"))))
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: try safetensorsFixture("vae_tiny.safetensors"))))
         for length in 0 ..< bytes.count {
             let error = checkpointError { _ = try SafeTensorsFile.decode(Array(bytes.prefix(length)), fileName: "cut") }
             #expect(error != nil, "a file cut to \(length) bytes must not load")
@@ -514,7 +514,7 @@ struct SafeTensorsTests {
         (.replace, EXDEV, "renaming the temporary file over it): invalid cross-device link", "any earlier file at this path is unchanged"),
     ])
     func failedSaveKeepsTheEarlierFile(step: CheckpointError.SaveStep, code: Int32, message: String, hint: String) throws {
-        let directory = try TemporaryDirectory()
+        let directory = try SafeTensorsScratchDirectory()
         defer { directory.remove() }
         let path = directory.file("model.safetensors")
         let earlier = SafeTensorsFile(tensors: [SafeTensor(name: "old", shape: [1], values: [1])])
@@ -532,7 +532,7 @@ struct SafeTensorsTests {
 
     /// A real failure after the temporary file was written and synced: the target is a directory.
     @Test func savingOverADirectoryFailsAndCleansUp() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try SafeTensorsScratchDirectory()
         defer { directory.remove() }
         let target = directory.file("model.safetensors")
         try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
@@ -545,7 +545,7 @@ struct SafeTensorsTests {
     }
 
     @Test func savingIntoAFileAsIfADirectoryFails() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try SafeTensorsScratchDirectory()
         defer { directory.remove() }
         let notADirectory = directory.file("plain")
         #expect(FileManager.default.createFile(atPath: notADirectory, contents: Data([1])))
@@ -556,7 +556,7 @@ struct SafeTensorsTests {
 
     @Test(.enabled(if: geteuid() != 0, "root writes into read-only directories; failedSaveKeepsTheEarlierFile covers it"))
     func savingIntoAReadOnlyDirectoryKeepsTheEarlierFile() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try SafeTensorsScratchDirectory()
         defer { directory.remove() }
         let path = directory.file("model.safetensors")
         try SafeTensorsFile(tensors: [SafeTensor(name: "old", shape: [1], values: [1])]).write(path: path)
@@ -611,7 +611,7 @@ struct SafeTensorsTests {
 
     @Test(.enabled(if: SafeTensorsTests.pythonHasSafetensors, "needs python3 with the safetensors and numpy packages"))
     func pythonReadsWhatVAEKitWrites() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try SafeTensorsScratchDirectory()
         defer { directory.remove() }
 
         // Names Python can print on one line; every awkward value and metadata string.
@@ -623,9 +623,9 @@ struct SafeTensorsTests {
         try written.write(path: path)
         let result = try Self.runPython(["-c", Self.pythonDump, path])
         #expect(result.status == 0)
-        var sorted = ExpectedContents(written)
+        var sorted = SafeTensorsContents(written)
         sorted.tensors.sort { $0.name < $1.name }
-        let fromPython = try ExpectedContents(text: result.output)
+        let fromPython = try SafeTensorsContents(text: result.output)
         #expect(fromPython == sorted, "Python read:\n\(fromPython)\nVAEKit wrote:\n\(sorted)")
 
         // With the writer's order (name order for F32) and one metadata key, Python's save_file
