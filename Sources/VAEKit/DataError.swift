@@ -61,7 +61,7 @@ public enum DataError: EngineError, Equatable {
     case csvValueOutOfRange(path: String, line: Int, column: Int, cell: String, range: String)
     /// A label cell that is not an integer in 0…255.
     case csvBadLabel(path: String, line: Int, column: Int, cell: String)
-    /// The label column asked for is past the last column.
+    /// The label column asked for is not a column of the file.
     case csvLabelColumnOutOfRange(path: String, column: Int, columns: Int)
     /// A row that has a label column but no pixel columns.
     case csvNoPixels(path: String, line: Int)
@@ -121,7 +121,7 @@ public enum DataError: EngineError, Equatable {
         case .csvBadLabel(let path, let line, let column, let cell):
             return "\(path): line \(line), column \(column): label '\(clipped(cell))' is not an integer in 0…255"
         case .csvLabelColumnOutOfRange(let path, let column, let columns):
-            return "\(path): label column \(column) is past the last column (\(columns))"
+            return "\(path): label column \(column) is not among columns 1…\(columns)"
         case .csvNoPixels(let path, let line):
             return "\(path): line \(line): a label but no pixel values"
         }

@@ -83,7 +83,7 @@ public struct DataSplit: Sendable, ExampleSource {
         }
         let count = count ?? rows - first
         precondition(first >= 0 && count >= 0 && first + count <= rows, "DataSplit: rows \(first)..<\(first + count) of \(rows)")
-        precondition(labels == nil || labels!.count == count, "DataSplit: \(labels!.count) labels for \(count) examples")
+        precondition((labels?.count ?? count) == count, "DataSplit: \(labels?.count ?? 0) labels for \(count) examples")
         self.name = name
         self.source = source
         self.storage = storage
@@ -109,9 +109,11 @@ public struct DataSplit: Sendable, ExampleSource {
             let grey = (0..<256).map { T($0) / 255 }
             let probability = (0..<256).map { Double($0) / 255 }
             bytes.withUnsafeBufferPointer { source in
+                // Storage is empty only when D = 0 or the file has no examples: nothing to write.
+                guard let base = source.baseAddress else { return }
                 for (row, index) in indices.enumerated() {
                     precondition(index >= 0 && index < count, "fillBatch: example \(index) of \(count)")
-                    let pixels = source.baseAddress! + (first + index) * dimension
+                    let pixels = base + (first + index) * dimension
                     let target = batch.pointer + row * dimension
                     switch binarization {
                     case .none:
@@ -126,9 +128,10 @@ public struct DataSplit: Sendable, ExampleSource {
             }
         case .fractions(let values):
             values.withUnsafeBufferPointer { source in
+                guard let base = source.baseAddress else { return }
                 for (row, index) in indices.enumerated() {
                     precondition(index >= 0 && index < count, "fillBatch: example \(index) of \(count)")
-                    let pixels = source.baseAddress! + (first + index) * dimension
+                    let pixels = base + (first + index) * dimension
                     let target = batch.pointer + row * dimension
                     switch binarization {
                     case .none:

@@ -164,11 +164,16 @@ extension Dataset {
         case .folder: break
         }
         let found = DataFolder.standardFiles(in: path)
-        for file in StandardFile.allCases where found[file] == nil {
-            throw .missingStandardFile(folder: path, file: file.rawValue, inDataFolder: inDataFolder)
+        func file(_ file: StandardFile) throws(DataError) -> String {
+            guard let found = found[file] else {
+                throw .missingStandardFile(folder: path, file: file.rawValue, inDataFolder: inDataFolder)
+            }
+            return found
         }
-        let train = try ImageFile.load(images: found[.trainImages]!, labels: found[.trainLabels]!, name: "train", stream: 0)
-        let test = try ImageFile.load(images: found[.testImages]!, labels: found[.testLabels]!, name: "test", stream: 1)
+        // Check all four before reading any, so a missing file is reported before a damaged one.
+        for standard in StandardFile.allCases { _ = try file(standard) }
+        let train = try ImageFile.load(images: file(.trainImages), labels: file(.trainLabels), name: "train", stream: 0)
+        let test = try ImageFile.load(images: file(.testImages), labels: file(.testLabels), name: "test", stream: 1)
         return try assemble(name: name, origin: origin, train: train, test: test, options: options)
     }
 

@@ -111,9 +111,9 @@ func folderEntries(_ path: String) -> [String]? {
     var names: [String] = []
     while let entry = readdir(directory) {
         let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-            String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            raw.baseAddress.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) }
         }
-        if name != "." && name != ".." { names.append(name) }
+        if let name, name != "." && name != ".." { names.append(name) }
     }
     return names
 }

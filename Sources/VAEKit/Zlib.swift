@@ -73,10 +73,11 @@ enum Zlib {
     /// The CRC-32 of `bytes`, continuing from `crc` (0 to start).
     static func crc32(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
         var result = uLong(crc)
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return crc }
         var offset = 0
         while offset < bytes.count {
             let chunk = min(bytes.count - offset, Int(UInt32.max))
-            result = CZlib.crc32(result, bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) + offset, uInt(chunk))
+            result = CZlib.crc32(result, base + offset, uInt(chunk))
             offset += chunk
         }
         return UInt32(truncatingIfNeeded: result)
@@ -142,9 +143,11 @@ final class GzipReader {
             let available = input.count - inputOffset
             if available == 0 { throw .truncated }
             let (status, consumed, produced) = input.withUnsafeBufferPointer { inputBuffer in
+                // available > 0, so the buffer has an address.
+                guard let inputBase = inputBuffer.baseAddress else { return (Z_BUF_ERROR, 0, 0) }
                 let inputChunk = min(available, Int(UInt32.max))
                 let outputChunk = min(buffer.count - written, Int(UInt32.max))
-                stream.pointee.next_in = UnsafeMutablePointer(mutating: inputBuffer.baseAddress! + inputOffset)
+                stream.pointee.next_in = UnsafeMutablePointer(mutating: inputBase + inputOffset)
                 stream.pointee.avail_in = UInt32(inputChunk)
                 stream.pointee.next_out = outputBase + written
                 stream.pointee.avail_out = UInt32(outputChunk)
