@@ -46,6 +46,7 @@ public indirect enum Expression: Equatable, Sendable {
     /// looser scale, write `abs(x) < 0.001`. NaN is never approximately equal to anything.
     public static func approximatelyEqual(_ a: Double, _ b: Double) -> Bool {
         if a == b { return true }  // also equal infinities
+        if a.isInfinite || b.isInfinite { return false }  // an infinite tolerance would accept anything
         let tolerance = max(relativeTolerance * max(abs(a), abs(b)), absoluteToleranceFloor)
         return abs(a - b) <= tolerance
     }
