@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+@testable import VAEKit
+
+@Suite("Checkpoints: models in safetensors")
+struct CheckpointTests {
+    static func temporaryPath(_ name: String) -> String {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vaesh-checkpoint-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder.appendingPathComponent(name).path
+    }
+
+    @Test(arguments: [
+        VAEConfiguration.pytorchExample,
+        VAEConfiguration(inputSize: 20, encoderHidden: [16, 8], latentSize: 3, decoderHidden: [6, 12, 16],
+                         activation: .softplus, likelihood: .gaussianLearned),
+        VAEConfiguration(inputSize: 12, encoderHidden: [5], latentSize: 2, activation: .tanh, likelihood: .gaussian(sigma: 0.1)),
+    ])
+    func roundTrip(configuration: VAEConfiguration) throws {
+        var random = RandomSource(seed: 5)
+        let model = try VAE<Float>(configuration, random: &random)
+        let path = Self.temporaryPath("model.safetensors")
+        try Checkpoint.save(model, to: path, seed: 5, epochs: 3, steps: 1407)
+        let (opened, info) = try Checkpoint.open(path: path, as: Float.self)
+        #expect(opened.configuration == configuration)
+        #expect(opened.parameters.values.elements == model.parameters.values.elements)
+        #expect(info.origin == "vaesh" && info.seed == 5 && info.epochs == 3 && info.steps == 1407)
+        #expect(info.assumptions.isEmpty)
+    }
+
+    /// The fixture written by Python's safetensors in the pytorch/examples layout (no metadata) is
+    /// recognised from its names and shapes, and its values come through bit for bit.
+    @Test func pytorchLayoutWithoutMetadata() throws {
+        let path = try #require(Bundle.module.path(forResource: "vae_tiny", ofType: "safetensors", inDirectory: "Fixtures/safetensors"))
+        let (model, info) = try Checkpoint.open(path: path, as: Float.self)
+        #expect(model.configuration == VAEConfiguration(inputSize: 6, encoderHidden: [4], latentSize: 2))
+        #expect(info.origin == "pytorch")
+        #expect(info.assumptions.count == 2)
+        let file = try SafeTensorsFile.read(path: path)
+        for slot in model.parameters.slots {
+            #expect(Array(model.parameters.values(of: slot)) == file[slot.name]?.values, "\(slot.name)")
+        }
+    }
+
+    @Test func missingAndMismatchedTensorsNameTheFileAndTensor() throws {
+        var random = RandomSource(seed: 1)
+        let model = try VAE<Float>(VAEConfiguration(inputSize: 6, encoderHidden: [4], latentSize: 2), random: &random)
+        var tensors = model.parameters.slots.map { SafeTensor(name: $0.name, shape: $0.shape, values: Array(model.parameters.values(of: $0))) }
+        tensors.removeAll { $0.name == "fc22.bias" }
+        let missing = SafeTensorsFile(tensors: tensors, metadata: [:], fileName: "m.safetensors")
+        #expect(throws: CheckpointError.self) { _ = try Checkpoint.model(from: missing, path: "m.safetensors") as (model: VAE<Float>, info: CheckpointInfo) }
+        do {
+            let _: (model: VAE<Float>, info: CheckpointInfo) = try Checkpoint.model(from: missing, path: "m.safetensors")
+        } catch {
+            #expect(error.message.contains("m.safetensors") || error.file == "m.safetensors")
+            #expect(error.message.contains("fc22.bias"))
+        }
+        tensors = model.parameters.slots.map { SafeTensor(name: $0.name, shape: $0.shape, values: Array(model.parameters.values(of: $0))) }
+        tensors[2] = SafeTensor(name: "fc21.weight", shape: [4, 2], values: tensors[2].values)
+        let wrongShape = SafeTensorsFile(tensors: tensors, metadata: [:], fileName: "w.safetensors")
+        do {
+            let _: (model: VAE<Float>, info: CheckpointInfo) = try Checkpoint.model(from: wrongShape, path: "w.safetensors")
+            Issue.record("expected a shape error")
+        } catch {
+            #expect(error.message.contains("fc21.weight") || error.message.contains("fc22.weight"))
+        }
+    }
+
+    @Test func unexpectedTensorIsRefused() throws {
+        var random = RandomSource(seed: 1)
+        let model = try VAE<Float>(VAEConfiguration(inputSize: 6, encoderHidden: [4], latentSize: 2), random: &random)
+        var tensors = model.parameters.slots.map { SafeTensor(name: $0.name, shape: $0.shape, values: Array(model.parameters.values(of: $0))) }
+        tensors.append(SafeTensor(name: "classifier.weight", shape: [2], values: [1, 2]))
+        let file = SafeTensorsFile(tensors: tensors, metadata: [:], fileName: "x.safetensors")
+        do {
+            let _: (model: VAE<Float>, info: CheckpointInfo) = try Checkpoint.model(from: file, path: "x.safetensors")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.message.contains("classifier.weight"))
+        }
+    }
+}
