@@ -201,7 +201,7 @@ public struct ArgumentSpec: Equatable, Sendable {
         let core: String
         switch kind {
         case .option: core = "\(name)=\(defaultValue?.displayText ?? type.placeholder)"
-        case .positional, .rest: core = name.uppercased()
+        case .positional, .rest: core = type == .assignment ? type.placeholder : name.uppercased()
         }
         return isRequired ? core : "[\(core)]"
     }

@@ -85,7 +85,7 @@ extension CommandTable {
     static func argumentForm(_ argument: ArgumentSpec) -> String {
         switch argument.kind {
         case .option: "\(argument.name)=\(argument.type.placeholder)"
-        case .positional, .rest: argument.name.uppercased()
+        case .positional, .rest: argument.type == .assignment ? argument.type.placeholder : argument.name.uppercased()
         }
     }
 

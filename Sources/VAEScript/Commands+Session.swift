@@ -39,12 +39,12 @@ extension CommandTable {
         ) { context throws(ScriptError) in
             let settings = context.session.settings
             var report = Report(command: "show settings")
-            var table = TextTable(alignments: [.left, .right, .left, .left])
+            var table = TextTable()
             table.append(["setting", "value", "allowed", "meaning"])
             for setting in Settings.table {
                 let value = setting.read(settings)
                 let valueText = value.displayText + (setting.unit.isEmpty ? "" : " " + setting.unit)
-                let allowed = setting.argument.range?.description ?? setting.argument.type.expectation
+                let allowed = setting.argument.range?.description ?? (setting.argument.type == .bool ? "true/false" : setting.argument.type.expectation)
                 table.append([setting.name, valueText, allowed, setting.argument.abstract])
                 switch value {
                 case .int(let number): report.addField(setting.name, .int(number))

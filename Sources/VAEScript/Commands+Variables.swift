@@ -81,7 +81,7 @@ extension CommandTable {
                 for (name, variable) in variables {
                     table.append([name, "=", variable.value.exactDescription, variable.unit ?? ""])
                 }
-                report.addTable(table)
+                report.addText(table.render(separator: " "))
             }
             report.addField("variables", .object(variables.map { name, variable in
                 switch variable.value {

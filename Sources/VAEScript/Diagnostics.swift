@@ -102,7 +102,10 @@ public enum Diagnostics {
         case .fileNotReadable(let path, let reason, _):
             return "cannot read '\(path)': \(reason)"
         case .sourceNestingTooDeep(let chain, let limit, _):
-            return "'source' nested more than \(limit) deep: " + chain.joined(separator: " → ")
+            // The start of the chain and its end say where it began and what repeats; the middle
+            // of a runaway recursion is the same name over and over.
+            let shown = chain.count <= 6 ? chain : chain.prefix(2) + ["… \(chain.count - 4) more …"] + chain.suffix(2)
+            return "'source' nested more than \(limit) deep: " + shown.joined(separator: " → ")
         case .engine(let message, _, _), .commandFailed(let message, _, _):
             return message
         case .interrupted:

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The expectations written inside a golden script, and the check of a run against them.
 ///
 /// A golden script is a `.vae` file that tests one behaviour. Comments in it say what the run must
@@ -82,6 +84,8 @@ public struct GoldenScript: Sendable {
     // MARK: - Pieces
 
     static func value(after marker: String, in line: Substring) -> String? {
+        // `# expect:` at the very end expects an empty line (editors strip the trailing blank).
+        if line.hasSuffix(marker.dropLast()) { return "" }
         guard let range = line.range(of: marker) else { return nil }
         return String(line[range.upperBound...])
     }
