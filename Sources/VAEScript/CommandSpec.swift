@@ -127,5 +127,5 @@ public struct CommandContext {
     }
 
     /// True once Ctrl-C was pressed: long commands check it at safe points and stop there.
-    public var isInterrupted: Bool { Interrupt.isRequested }
+    public var isInterrupted: Bool { session.interrupt.isRequested }
 }

@@ -23,7 +23,7 @@ public enum RunOutcome: Equatable, Sendable {
 ///
 /// Errors are printed through `Diagnostics`. A script (a non-interactive source) stops at its
 /// first error unless `keepGoing`; the keyboard never stops. Ctrl-C (`Interrupt`) is checked
-/// between commands: interactively it just returns to the prompt; in a script it ends the run
+/// between commands (`session.interrupt`): interactively it just returns to the prompt; in a script it ends the run
 /// with `.aborted`.
 public struct InputLoop {
     /// Runs lines from `source` until its end or `quit`. `name` is the script name for diagnostics
@@ -76,7 +76,7 @@ public struct InputLoop {
                 return .finished(failures: failures)
             case .interrupted:
                 pendingLines.removeAll()
-                Interrupt.clear()
+                session.interrupt.clear()
                 if !source.isInteractive { return .aborted }
             case .line(let line):
                 lineNumber += 1
@@ -116,7 +116,7 @@ public struct InputLoop {
         }
 
         for command in commands {
-            if Interrupt.isRequested { break }  // the loop's next check decides what that means
+            if session.interrupt.isRequested { break }  // the loop's next check decides what that means
             if session.settings.echo {
                 let echoed = "> " + command.invocation.sourceText + "\n"
                 // Under --json, stdout carries only JSON objects.
@@ -126,9 +126,9 @@ public struct InputLoop {
                 try command.spec.handler(CommandContext(session: session, arguments: command.arguments,
                                                         spec: command.spec, invocation: command.invocation))
             } catch {
-                if !source.isInteractive && Interrupt.isRequested {
+                if !source.isInteractive && session.interrupt.isRequested {
                     report(error, lines: lines, firstLine: firstLine)
-                    Interrupt.clear()
+                    session.interrupt.clear()
                     return .finish(.aborted)
                 }
                 return fail(error, lines: lines, firstLine: firstLine)
@@ -140,7 +140,7 @@ public struct InputLoop {
                     return .finish(outcome)
                 case .aborted:
                     if !source.isInteractive { return .finish(.aborted) }
-                    Interrupt.clear()
+                    session.interrupt.clear()
                     session.output.writeError("interrupted\n")
                     return .proceed
                 case .finished(let nestedFailures):
@@ -168,8 +168,8 @@ public struct InputLoop {
 
     /// Ctrl-C between commands: back to the prompt interactively, the end of a script otherwise.
     private mutating func checkInterrupt() -> RunOutcome? {
-        guard Interrupt.isRequested else { return nil }
-        Interrupt.clear()
+        guard session.interrupt.isRequested else { return nil }
+        session.interrupt.clear()
         pendingLines.removeAll()
         return source.isInteractive ? nil : .aborted
     }

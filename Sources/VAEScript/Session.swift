@@ -40,6 +40,8 @@ public final class Session {
     public let options: SessionOptions
     public let output: OutputSink
     public let commands: CommandTable
+    /// Where this session looks for Ctrl-C.
+    public let interrupt: InterruptFlag
     public var settings: Settings
     public private(set) var variables: [String: Variable] = [:]
     /// The top-level commands entered so far (continued lines joined), for `history`.
@@ -57,10 +59,12 @@ public final class Session {
     /// The maximum depth of `source` inside `source`.
     public static let sourceNestingLimit = 16
 
-    public init(options: SessionOptions, output: OutputSink, commands: CommandTable = .standard) {
+    public init(options: SessionOptions, output: OutputSink, commands: CommandTable = .standard,
+                interrupt: InterruptFlag = Interrupt.process) {
         self.options = options
         self.output = output
         self.commands = commands
+        self.interrupt = interrupt
         self.settings = Settings(options: options)
     }
 
@@ -75,6 +79,19 @@ public final class Session {
     /// `...> ` right-aligned under the prompt, shown while a quote or a `\` is open.
     public var continuationPrompt: String {
         String(repeating: " ", count: max(0, prompt.count - 5)) + "...> "
+    }
+
+    /// True when `text` stops inside a quote or right after a continuing `\`: the shell shows
+    /// the continuation prompt and reads more (the lexer's dedicated `incomplete` error). Other
+    /// errors are not "incomplete": more lines cannot fix them.
+    public func isIncomplete(_ text: String) -> Bool {
+        do {
+            _ = try Lexer.tokenize(text)
+            return false
+        } catch {
+            if case .incomplete = error { return true }
+            return false
+        }
     }
 
     // MARK: - Variables

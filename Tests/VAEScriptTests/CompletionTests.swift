@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+@testable import VAEScript
+
+@Suite("Completion")
+struct CompletionTests {
+    let session: Session = {
+        let session = Session(options: SessionOptions(), output: CapturingOutput(), commands: tableWithFakes, interrupt: InterruptFlag())
+        session.setVariable("kl", 1)
+        session.setVariable("elbo", -1)
+        return session
+    }()
+
+    func complete(_ line: String) -> [String] {
+        session.completions(line: line, cursor: line.utf8.count)
+    }
+
+    @Test func commandNames() {
+        #expect(complete("ec") == ["echo"])
+        #expect(complete("s") == ["set", "show", "source"])
+        #expect(complete("echo a; qu") == ["quit"])
+        #expect(complete("").contains("load"))
+        #expect(complete("").contains("exit"))
+    }
+
+    @Test func secondWordOfAFamily() {
+        #expect(complete("show ") == ["settings"])
+        #expect(complete("load m") == ["mnist"])
+    }
+
+    @Test func optionNamesOfTheCommandBeingTyped() {
+        #expect(complete("train ep") == ["epochs="])
+        #expect(complete("train epochs=3 ") == ["batch=", "lr=", "optimizer="])
+        #expect(complete("set l") == ["lr="])
+        #expect(complete("load idx ") == ["images=", "labels="])
+    }
+
+    @Test func valuesAfterKeyEquals() {
+        #expect(complete("load mnist split=") == ["split=test", "split=train"])
+        #expect(complete("load mnist split=tr") == ["split=train"])
+        #expect(complete("train optimizer=a") == ["optimizer=adam"])
+        #expect(complete("set json=") == ["json=false", "json=true"])
+        #expect(complete("train epochs=") == [])
+    }
+
+    @Test func commandNamesForHelp() {
+        #expect(complete("help tr") == ["train"])
+        #expect(complete("help show s") == ["settings"])
+    }
+
+    @Test func variablesAndFunctionsInExpressions() {
+        #expect(complete("assert k") == ["kl"])
+        #expect(complete("assert kl>=-el") == ["kl>=-elbo"])
+        #expect(complete("let x = ex") == ["exp("])
+        #expect(complete("assert 1 < 2") == [])
+    }
+
+    @Test func filesForPathArguments() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vaesh-complete-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("scripts"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for file in ["tour.vae", "train.idx", ".hidden"] {
+            try Data().write(to: directory.appendingPathComponent(file))
+        }
+        let base = directory.path + "/"
+        #expect(complete("source \(base)t") == [base + "tour.vae", base + "train.idx"])
+        #expect(complete("source \(base)s") == [base + "scripts/"])
+        #expect(complete("source \(base)") == [base + "scripts/", base + "tour.vae", base + "train.idx"])
+        #expect(complete("source \(base).h") == [base + ".hidden"])
+        #expect(complete("load idx images=\(base)tr") == ["images=\(base)train.idx"])
+        #expect(complete("source \(base)nothing/") == [])
+    }
+
+    @Test func theWordUnderTheCursorStartsAfterTheLastBlankOrSemicolon() {
+        #expect(session.completionWordStart(line: "train epochs=3 lr", cursor: 17) == 15)
+        #expect(session.completionWordStart(line: "train ", cursor: 6) == 6)
+        #expect(session.completionWordStart(line: "echo a;ec", cursor: 9) == 7)
+        // Offsets are UTF-8 bytes: "‖" takes three.
+        #expect(session.completionWordStart(line: "echo ‖ ec", cursor: 11) == 9)
+        #expect(session.completions(line: "echo ‖; ec", cursor: 12) == ["echo"])
+    }
+
+    @Test func theCursorNeedNotBeAtTheEnd() {
+        #expect(session.completions(line: "ec epochs=3", cursor: 2) == ["echo"])
+        #expect(session.completions(line: "train", cursor: 99) == ["train"])
+        #expect(session.completions(line: "train", cursor: -3).contains("train"))
+    }
+}
