@@ -1,1 +1,172 @@
+import ArgumentParser
+@preconcurrency import Glibc
 import VAEScript
+
+// vaesh: argv → a list of inputs → one input loop per input → an exit status.
+// This file is the only place that calls exit().
+
+/// The shell's version, shown by `--version` and by the interactive banner.
+let vaeshVersion = "0.1.0"
+
+// MARK: - The command line
+
+/// The flags, declared once: ArgumentParser derives `--help`, usage and error messages from this.
+struct VaeshCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vaesh",
+        abstract: "Train, inspect and sample variational autoencoders from a shell.",
+        discussion: """
+            With no FILE and no -c, vaesh reads commands from the keyboard, with line editing, \
+            history and completion; when standard input is not a terminal, it reads them from there.
+
+            Order of work: ~/.vaeshrc (unless --no-rc), then each -c in turn, then each FILE, then \
+            the prompt if -i. The first failing command stops the scripts; with -i the prompt \
+            still follows, so the state can be inspected.
+
+            Exit status: 0 on success, 1 if a command failed, 2 for a usage error, N for \
+            'quit N', 130 when interrupted.
+            """,
+        version: "vaesh \(vaeshVersion)"
+    )
+
+    @Argument(help: ArgumentHelp("Script files to run in order; '-' reads standard input.", valueName: "file"))
+    var files: [String] = []
+
+    @Option(
+        name: [.customShort("c"), .customLong("command")],
+        help: ArgumentHelp("Commands to run, separated by ';'. Repeatable.", valueName: "commands")
+    )
+    var commands: [String] = []
+
+    @Flag(name: [.customShort("i"), .customLong("interactive")], help: "Show the prompt after the scripts.")
+    var interactive = false
+
+    @Flag(help: "Carry on after a failing command; the exit status is still 1.")
+    var keepGoing = false
+
+    @Flag(help: "Print each command before running it.")
+    var echo = false
+
+    @Option(help: ArgumentHelp("Seed for every random draw.", valueName: "n"))
+    var seed: UInt64?
+
+    @Flag(help: "Report results as one JSON object per line on standard output.")
+    var json = false
+
+    @Flag(name: .customLong("no-rc"), help: "Don't run ~/.vaeshrc first.")
+    var noRC = false
+}
+
+// MARK: - Inputs
+
+/// One thing to run through the input loop, in command-line order.
+enum ScriptInput {
+    case file(path: String)
+    case commands(String)
+    case standardInput
+}
+
+/// The outcome of the batch part and of the prompt, as an exit status.
+func run(_ arguments: VaeshCommand) -> Int32 {
+    let stdoutIsTerminal = isatty(STDOUT_FILENO) == 1
+    let stdinIsTerminal = isatty(STDIN_FILENO) == 1
+
+    var options = SessionOptions()
+    options.json = arguments.json
+    options.echo = arguments.echo
+    options.keepGoing = arguments.keepGoing
+    if let seed = arguments.seed { options.seed = seed }
+    options.isTerminal = stdoutIsTerminal
+    // https://no-color.org: any non-empty NO_COLOR turns colour off.
+    options.noColor = !stdoutIsTerminal || (getenv("NO_COLOR").map { $0.pointee != 0 } ?? false)
+
+    let output = StandardOutput()
+    let session = Session(options: options, output: output)
+    SignalHandling.install()
+
+    var inputs: [ScriptInput] = []
+    if !arguments.noRC, let home = homeDirectory() {
+        let rc = home + "/.vaeshrc"
+        if access(rc, F_OK) == 0 { inputs.append(.file(path: rc)) }
+    }
+    inputs += arguments.commands.map { .commands($0) }
+    inputs += arguments.files.map { $0 == "-" ? .standardInput : .file(path: $0) }
+
+    let nothingToRun = arguments.commands.isEmpty && arguments.files.isEmpty
+    let prompt = arguments.interactive || (nothingToRun && stdinIsTerminal)
+    if nothingToRun && !prompt { inputs.append(.standardInput) }
+
+    var failed = false
+    batch: for input in inputs {
+        switch runBatch(input, session: session) {
+        case .quit(let status): return status
+        case .aborted: return 130
+        case .finished(let failures) where failures > 0:
+            failed = true
+            if !arguments.keepGoing { break batch }
+        case .finished: continue
+        }
+    }
+    guard prompt else { return failed ? 1 : 0 }
+
+    output.write("vaesh \(vaeshVersion) · variational autoencoders at a prompt\n")
+    output.write("Type 'help' for the commands, Tab to complete, Ctrl-D to leave.\n")
+    let source: LineSource
+    if stdinIsTerminal {
+        source = EditLineSource(session: session, history: HistoryFile.defaultPath().map(HistoryFile.init))
+    } else {
+        source = StdinLineSource(isInteractive: true)
+    }
+    switch InputLoop.run(source, name: nil, session: session) {
+    case .quit(let status): return status
+    case .aborted: return 130
+    case .finished:
+        if let error = (source as? StdinLineSource)?.readError {
+            fputs(error.message + "\n", stderr)
+            return 1
+        }
+        return 0
+    }
+}
+
+/// Runs one batch input; a file that cannot be read counts as one failure.
+func runBatch(_ input: ScriptInput, session: Session) -> RunOutcome {
+    switch input {
+    case .commands(let text):
+        return InputLoop.run(StringLineSource(text), name: "-c", session: session)
+    case .file(let path):
+        do {
+            let text = try ScriptText.read(path: path)
+            return InputLoop.run(StringLineSource(text), name: path, session: session)
+        } catch {
+            fputs(error.message + "\n", stderr)
+            return .finished(failures: 1)
+        }
+    case .standardInput:
+        let source = StdinLineSource()
+        let outcome = InputLoop.run(source, name: "<stdin>", session: session)
+        guard let error = source.readError else { return outcome }
+        fputs(error.message + "\n", stderr)
+        if case .finished(let failures) = outcome { return .finished(failures: failures + 1) }
+        return outcome
+    }
+}
+
+// MARK: - Main
+
+let arguments: VaeshCommand
+do {
+    arguments = try VaeshCommand.parse()
+} catch {
+    let message = VaeshCommand.fullMessage(for: error)
+    if VaeshCommand.exitCode(for: error) == .success {
+        print(message)
+        exit(0)
+    }
+    // A usage error exits 2, as Unix tools do; ArgumentParser's own default is 64 (EX_USAGE).
+    fputs(message + "\n", stderr)
+    exit(2)
+}
+let status = run(arguments)
+fflush(stdout)
+exit(status)

@@ -1,0 +1,239 @@
+@preconcurrency import CEditLine
+@preconcurrency import Glibc
+import VAEScript
+
+/// The keyboard, through libedit's readline interface: line editing, history and completion.
+///
+/// This is the only file that imports `CEditLine` (the sqlite shell's "single block" for
+/// readline/editline). Everything it knows about the language it asks the `Session`:
+/// the prompt arrives from the input loop, completions come from `Session.completions`.
+///
+/// - Ctrl-C at the prompt: libedit's `readline()` returns NULL, as it does for Ctrl-D, so the
+///   SIGINT flag (`SignalHandling`) tells them apart; Ctrl-C gives `.interrupted`, Ctrl-D `.end`.
+/// - History: each line is added to libedit's list and appended to the history file as soon as it
+///   is entered, before its command runs, so nothing typed is lost to a crash or a hang-up.
+///   Continued lines are stored one physical line each, like the sqlite shell does.
+final class EditLineSource: LineSource {
+    let isInteractive = true
+
+    private let session: Session
+    private let history: HistoryFile?
+    private var lastEntry: String?
+    private var reportedHistoryError = false
+
+    init(session: Session, history: HistoryFile?) {
+        self.session = session
+        self.history = history
+        Self.configureLibedit()
+        EditLineSource.completingSession = session
+        if let history {
+            for entry in history.load() where entry != lastEntry {
+                add_history(entry)
+                lastEntry = entry
+            }
+        }
+    }
+
+    func nextLine(prompt: String) -> LineInput {
+        fflush(stdout)
+        SignalHandling.enter(.prompt)
+        let raw = readline(prompt)
+        let interrupted = SignalHandling.takePromptInterrupt()
+        SignalHandling.enter(.running)
+
+        guard let raw else {
+            // Finish the line libedit left the cursor on, so the next prompt (or the user's own
+            // shell after Ctrl-D) starts on a fresh line.
+            fputs(interrupted ? "^C\n" : "\n", stdout)
+            fflush(stdout)
+            return interrupted ? .interrupted : .end
+        }
+        defer { free(raw) }
+        // libedit hands back the bytes typed; in a UTF-8 locale they are UTF-8, and anything else
+        // is repaired rather than refused: the user can see and retype it.
+        let line = String(cString: raw)
+        if interrupted {
+            // Ctrl-C raced with Enter: the user asked for the line to go away.
+            return .interrupted
+        }
+        remember(line)
+        return .line(line)
+    }
+
+    private func remember(_ line: String) {
+        guard line.contains(where: { !$0.isWhitespace }), line != lastEntry else { return }
+        lastEntry = line
+        add_history(line)
+        guard let history, let reason = history.append(line) else { return }
+        if !reportedHistoryError {
+            reportedHistoryError = true
+            fputs("vaesh: cannot save history to '\(history.path)': \(reason)\n", stderr)
+        }
+    }
+
+    // MARK: - libedit set-up
+
+    /// The session completion asks; a C callback cannot capture it. Set once, on the main thread,
+    /// before the first `readline()`.
+    nonisolated(unsafe) fileprivate static var completingSession: Session?
+
+    /// Word boundaries for completion: whitespace and `;`. Not `=`: the session completes
+    /// `split=te` as a whole word. Allocated once because libedit keeps the pointer.
+    nonisolated(unsafe) private static let wordBreaks = strdup(" \t\n;")
+
+    private static func configureLibedit() {
+        // libedit reads multibyte characters only in a UTF-8 locale; without one, typing `é` shows
+        // octal escapes. Use the user's locale, or C.UTF-8 when it is the plain C locale.
+        let locale = setlocale(LC_CTYPE, "").map { String(cString: $0) } ?? "C"
+        if locale == "C" || locale == "POSIX" {
+            setlocale(LC_CTYPE, "C.UTF-8")
+        }
+        rl_readline_name = UnsafePointer(strdup("vaesh"))
+        stifle_history(Int32(HistoryFile.capacity))
+        rl_attempted_completion_function = completeWord
+        rl_basic_word_break_characters = UnsafePointer(wordBreaks)
+        rl_completer_word_break_characters = wordBreaks
+        rl_getc_function = readKey
+        // libedit's own signal handling is off: on SIGINT it switched the terminal to cooked mode
+        // and re-sent the signal to the whole process group, which left a half-typed line stuck
+        // in cooked mode. Ctrl-C is ours (SignalHandling); a resize is picked up at each prompt.
+        rl_catch_signals = 0
+        rl_initialize()
+    }
+}
+
+// MARK: - Keys
+
+/// libedit's input function: the next key typed, as a Unicode scalar value, or -1 for end of
+/// input and for Ctrl-C.
+///
+/// It waits on the keyboard and on the Ctrl-C wake-up pipe together. Left to itself, libedit
+/// misses a Ctrl-C that lands outside its `read()` (its handler then leaves the terminal in
+/// cooked mode and the next `read()` waits for a whole line), and it reads type-ahead in cooked
+/// mode, where Ctrl-C is only ever a signal. The pipe ends `readline()` in every case.
+///
+/// UTF-8 is decoded here because libedit takes this function's result as one wide character.
+private func readKey(_: UnsafeMutablePointer<FILE>?) -> Int32 {
+    guard let lead = readByte() else { return -1 }
+    let length: Int
+    switch lead {
+    case 0x00..<0x80: return Int32(lead)
+    case 0xC2..<0xE0: length = 2
+    case 0xE0..<0xF0: length = 3
+    case 0xF0..<0xF5: length = 4
+    default: return replacementCharacter
+    }
+    var bytes = [lead]
+    for _ in 1..<length {
+        guard let next = readByte() else { return -1 }
+        bytes.append(next)
+    }
+    guard let text = String(validating: bytes, as: UTF8.self), let scalar = text.unicodeScalars.first else {
+        return replacementCharacter
+    }
+    return Int32(scalar.value)
+}
+
+/// U+FFFD, for bytes that are not UTF-8.
+private let replacementCharacter: Int32 = 0xFFFD
+
+/// One byte from standard input; nil at end of input, on error, or when Ctrl-C woke us.
+private func readByte() -> UInt8? {
+    var descriptors = [
+        pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),
+        pollfd(fd: SignalHandling.wakeDescriptor, events: Int16(POLLIN), revents: 0),
+    ]
+    while true {
+        if poll(&descriptors, nfds_t(descriptors.count), -1) < 0 {
+            if errno == EINTR { continue }
+            return nil
+        }
+        if descriptors[1].revents != 0 {
+            SignalHandling.drainWakeUps()
+            return nil
+        }
+        guard descriptors[0].revents != 0 else { continue }
+        var byte: UInt8 = 0
+        let count = read(STDIN_FILENO, &byte, 1)
+        if count == 1 { return byte }
+        if count < 0 && (errno == EINTR || errno == EAGAIN) { continue }
+        return nil
+    }
+}
+
+// MARK: - Completion
+
+/// libedit's completion callback: `text` is the word before the cursor, the whole line is in
+/// `rl_line_buffer` and the cursor (a byte offset) in `rl_point`.
+///
+/// Returns a malloc'd, NULL-terminated array that libedit frees: the text to put in place of the
+/// word (the candidates' longest common prefix) followed by the candidates to list.
+private func completeWord(
+    _ text: UnsafePointer<CChar>?, _ start: Int32, _ end: Int32
+) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    // Never fall back to libedit's own filename completion: the session knows which arguments are
+    // paths and completes those itself.
+    rl_attempted_completion_over = 1
+    guard let session = EditLineSource.completingSession, let text, let buffer = rl_line_buffer else {
+        return nil
+    }
+    let word = String(cString: text)
+    // The session counts the cursor in UTF-8 bytes, as libedit's `rl_point` does.
+    let line = String(cString: buffer)
+    let cursor = min(max(Int(rl_point), 0), line.utf8.count)
+    let candidates = CompletionMatches.replacements(
+        for: word, candidates: session.completions(line: line, cursor: cursor)
+    )
+    guard !candidates.isEmpty else { return nil }
+
+    // A finished word gets a space after it; an option awaiting its value (`epochs=`) or a
+    // directory awaiting its file (`data/`) does not.
+    let single = candidates.count == 1 ? candidates[0] : nil
+    rl_completion_append_character = (single.map { $0.hasSuffix("=") || $0.hasSuffix("/") } ?? true) ? 0 : 32
+
+    // libedit reads entry [2] before [1]: a single match goes in twice ("multiple identical
+    // matches" to libedit), so that the array is never read past its end.
+    let entries = candidates.count == 1
+        ? [candidates[0], candidates[0]]
+        : [CompletionMatches.commonPrefix(candidates)] + candidates
+    // malloc, not Swift's allocator: libedit frees the array and its strings with free().
+    let size = MemoryLayout<UnsafeMutablePointer<CChar>?>.stride * (entries.count + 1)
+    guard let memory = malloc(size) else { return nil }
+    let matches = memory.bindMemory(to: UnsafeMutablePointer<CChar>?.self, capacity: entries.count + 1)
+    for (index, entry) in entries.enumerated() {
+        matches[index] = strdup(entry)
+    }
+    matches[entries.count] = nil
+    return matches
+}
+
+/// Pure helpers for turning the session's candidates into libedit's replacement words.
+enum CompletionMatches {
+    /// Candidates rewritten to replace `word`, the text libedit will replace.
+    ///
+    /// The session may answer with whole words (`split=test` for `split=te`) or with the part
+    /// after a separator (`test` for `split=te`); both become `split=test`.
+    static func replacements(for word: String, candidates: [String]) -> [String] {
+        var seen = Set<String>()
+        return candidates.compactMap { candidate in
+            let replacement: String
+            if candidate.hasPrefix(word) {
+                replacement = candidate
+            } else if let overlap = word.indices.first(where: { candidate.hasPrefix(word[$0...]) }) {
+                replacement = word[..<overlap] + candidate
+            } else {
+                return nil
+            }
+            return seen.insert(replacement).inserted ? replacement : nil
+        }
+    }
+
+    /// The longest prefix shared by all of `words`, whole characters only.
+    static func commonPrefix(_ words: [String]) -> String {
+        guard var prefix = words.first else { return "" }
+        for word in words.dropFirst() {
+            while !word.hasPrefix(prefix) { prefix.removeLast() }
+        }
+        return prefix
+    }
+}

@@ -1,0 +1,226 @@
+import Foundation
+import Testing
+
+/// `vaesh` at a real pseudo-terminal, typed at the way a user would: line editing, completion,
+/// history, Ctrl-C and Ctrl-D.
+///
+/// Each test waits for the prompt, and `type` for the line editor, before typing: keys typed
+/// ahead are read by the terminal in line mode, and Ctrl-C discards them, as in any shell.
+/// Every wait has a deadline, and a failing wait shows what the terminal showed.
+@Suite("Interactive mode")
+struct InteractiveModeTests {
+    typealias Key = PseudoTerminal.Key
+
+    static let prompt = "vaesh> "
+    static let continuationPrompt = "  ...> "
+
+    /// Starts the shell and waits for its first prompt.
+    static func start(_ sandbox: Sandbox, arguments: [String] = []) throws -> PseudoTerminal {
+        let terminal = try PseudoTerminal(arguments: arguments, environment: sandbox.environment)
+        try terminal.expect(prompt)
+        return terminal
+    }
+
+    @Test("the banner names the version and points at help; Ctrl-D on an empty line exits 0")
+    func bannerAndEndOfFile() throws {
+        let sandbox = try Sandbox()
+        let terminal = try PseudoTerminal(environment: sandbox.environment)
+        let banner = try terminal.expect(Self.prompt)
+        #expect(banner.hasPrefix("vaesh "), "\(banner)")
+        #expect(banner.contains("'help'"))
+        try terminal.type(Key.endOfFile)
+        #expect(try terminal.waitForExit() == .exited(0))
+    }
+
+    @Test("Ctrl-C at the prompt clears the line; the next line runs alone")
+    func interruptClearsTheLine() throws {
+        let sandbox = try Sandbox()
+        let terminal = try Self.start(sandbox)
+        try terminal.type(#"echo "abandoned""#)
+        try terminal.expect(#""abandoned""#)
+        try terminal.type(Key.interrupt)
+        try terminal.expect(Self.prompt)
+        try terminal.type(#"echo "kept""# + Key.enter)
+        try terminal.expect("kept\n")
+        try terminal.expect(Self.prompt)
+        #expect(!terminal.transcript.contains("abandoned\n"), "the cleared line did not run")
+        #expect(!terminal.transcript.contains("error"))
+        try terminal.type(Key.endOfFile)
+        #expect(try terminal.waitForExit() == .exited(0))
+    }
+
+    @Test("an open quote or a trailing backslash shows the continuation prompt")
+    func continuationPrompt() throws {
+        let sandbox = try Sandbox()
+        let terminal = try Self.start(sandbox)
+        try terminal.type(#"echo "first"# + Key.enter)
+        try terminal.expect(Self.continuationPrompt)
+        try terminal.type(#"second""# + Key.enter)
+        try terminal.expect("first\nsecond\n")
+        try terminal.expect(Self.prompt)
+
+        try terminal.type(#"echo "left" \"# + Key.enter)
+        try terminal.expect(Self.continuationPrompt)
+        try terminal.type(#"; echo "right""# + Key.enter)
+        try terminal.expect("left\nright\n")
+        try terminal.expect(Self.prompt)
+
+        // Ctrl-C abandons the whole unfinished command, back to the first prompt.
+        try terminal.type(#"echo "{40 + 2}"# + Key.enter)
+        try terminal.expect(Self.continuationPrompt)
+        try terminal.type(Key.interrupt)
+        try terminal.expect(Self.prompt)
+        try terminal.type(#"echo "done""# + Key.enter)
+        try terminal.expect("done\n")
+        try terminal.expect(Self.prompt)
+        #expect(!terminal.transcript.contains("42"), "the abandoned command did not run")
+        try terminal.type(Key.endOfFile)
+        #expect(try terminal.waitForExit() == .exited(0))
+    }
+
+    @Test("Tab completes command names, option names and their values")
+    func completion() throws {
+        let sandbox = try Sandbox()
+        let terminal = try Self.start(sandbox)
+
+        // A command name: `ech` becomes `echo `.
+        try terminal.type("ech" + Key.tab)
+        try terminal.expect("o ")
+        try terminal.type(#""completed""# + Key.enter)
+        try terminal.expect("completed\n")
+        try terminal.expect(Self.prompt)
+
+        // An option name, then one of its values: `set se` → `set seed=`; `set json=tr` → `true`.
+        try terminal.type("set se" + Key.tab)
+        try terminal.expect("ed=")
+        try terminal.type("7 json=tr" + Key.tab)
+        try terminal.expect("ue ")
+        try terminal.type(Key.enter)
+        try terminal.expect(Self.prompt)
+        try terminal.type("show settings" + Key.enter)
+        try terminal.expect(#""seed":7"#)
+        try terminal.expect(Self.prompt)
+
+        try terminal.type(Key.endOfFile)
+        #expect(try terminal.waitForExit() == .exited(0))
+    }
+
+    @Test("Tab completes file paths for path arguments")
+    func pathCompletion() throws {
+        let sandbox = try Sandbox()
+        try sandbox.write("greeting.vae", "echo \"hello from a file\"\n")
+        let terminal = try Self.start(sandbox, arguments: [])
+        // The shell's working directory is the test's; name the file through an absolute path.
+        let directory = sandbox.directory.path + "/"
+        try terminal.type("source " + directory + "gree" + Key.tab)
+        try terminal.expect("ting.vae ")
+        try terminal.type(Key.enter)
+        try terminal.expect("hello from a file\n")
+        try terminal.expect(Self.prompt)
+        try terminal.type(Key.endOfFile)
+        #expect(try terminal.waitForExit() == .exited(0))
+    }
+
+    @Test("history is saved as it is typed and recalled after a restart")
+    func historyAfterRestart() throws {
+        let sandbox = try Sandbox()
+        let first = try Self.start(sandbox)
+        try first.type(#"echo "from the first session""# + Key.enter)
+        try first.expect("from the first session\n")
+        try first.expect(Self.prompt)
+        try first.type(Key.endOfFile)
+        #expect(try first.waitForExit() == .exited(0))
+        #expect(sandbox.read("history") == "echo \"from the first session\"\n")
+
+        let second = try Self.start(sandbox)
+        try second.type(Key.previousHistory)
+        try second.expect(#""from the first session""#)
+        try second.type(Key.enter)
+        try second.expect("from the first session\n")
+        try second.expect(Self.prompt)
+        try second.type(Key.endOfFile)
+        #expect(try second.waitForExit() == .exited(0))
+    }
+
+    @Test("the history file keeps the last 1000 entries and no consecutive duplicates")
+    func historyCapAndDuplicates() throws {
+        let sandbox = try Sandbox()
+        let old = (1...1000).map { "echo \"old \($0)\"" }
+        try sandbox.write("history", old.joined(separator: "\n") + "\n")
+        let terminal = try Self.start(sandbox)
+        for _ in 0..<2 {
+            try terminal.type(#"echo "new""# + Key.enter)
+            try terminal.expect("new\n")
+            try terminal.expect(Self.prompt)
+        }
+        try terminal.type(Key.endOfFile)
+        #expect(try terminal.waitForExit() == .exited(0))
+        let saved = (sandbox.read("history") ?? "").split(separator: "\n").map(String.init)
+        #expect(saved.count == 1000)
+        #expect(saved.first == "echo \"old 2\"")
+        #expect(saved.suffix(2) == ["echo \"old 1000\"", "echo \"new\""])
+    }
+
+    @Test("a hang-up keeps the history, including the last line typed")
+    func hangUpKeepsHistory() throws {
+        let sandbox = try Sandbox()
+        try sandbox.write("history", "echo \"older\"\n")
+        let terminal = try Self.start(sandbox)
+        try terminal.type(#"echo "before the hang-up""# + Key.enter)
+        try terminal.expect("before the hang-up\n")
+        try terminal.expect(Self.prompt)
+        terminal.hangUp()
+        _ = try terminal.waitForExit()
+        #expect(sandbox.read("history") == "echo \"older\"\necho \"before the hang-up\"\n")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: sandbox.directory.path)
+            .filter { $0.hasSuffix(".tmp") }
+        #expect(leftovers.isEmpty, "no temporary history files left behind")
+    }
+
+    @Test("-i runs the scripts first, then shows the prompt; quit N sets the status")
+    func interactiveAfterScripts() throws {
+        let sandbox = try Sandbox()
+        let script = try sandbox.write("setup.vae", "let answer = 41\necho \"script ran\"\n")
+        let terminal = try PseudoTerminal(arguments: ["-i", script], environment: sandbox.environment)
+        try terminal.expect("script ran\n")
+        try terminal.expect(Self.prompt)
+        try terminal.type(#"echo "{answer + 1}""# + Key.enter)
+        try terminal.expect("42\n")
+        try terminal.expect(Self.prompt)
+        try terminal.type("quit 3" + Key.enter)
+        #expect(try terminal.waitForExit() == .exited(3))
+    }
+
+    @Test("an error at the prompt is reported without a file name and does not end the session")
+    func errorsDoNotEndTheSession() throws {
+        let sandbox = try Sandbox()
+        let terminal = try Self.start(sandbox)
+        try terminal.type("nosuchcommand" + Key.enter)
+        try terminal.expect("unknown command 'nosuchcommand'")
+        try terminal.expect(Self.prompt)
+        try terminal.type(Key.endOfFile)
+        #expect(try terminal.waitForExit() == .exited(0))
+        #expect(!terminal.transcript.contains("<stdin>"))
+    }
+
+    // MARK: - Waiting for the engine commands
+
+    @Test(
+        "Ctrl-C during train stops at a batch boundary and keeps the model",
+        .disabled("needs 'load', 'model', 'train' and 'kl' from the engine-commands issue")
+    )
+    func interruptDuringTraining() throws {
+        let sandbox = try Sandbox()
+        let terminal = try Self.start(sandbox)
+        try terminal.type("load mnist limit=2000; model hidden=64 latent=8; train epochs=50" + Key.enter)
+        try terminal.expect("epoch", timeout: 120)  // training is under way
+        terminal.send(Key.interrupt)
+        try terminal.expect("interrupted", timeout: 30)
+        try terminal.expect("> ")
+        try terminal.type("kl" + Key.enter)
+        try terminal.expect("KL(q‖p)", timeout: 60)
+        try terminal.expect("> ")
+        try terminal.type(Key.endOfFile)
+        #expect(try terminal.waitForExit() == .exited(0))
+    }
+}
