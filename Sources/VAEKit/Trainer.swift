@@ -120,6 +120,15 @@ public final class Trainer<T: VAEScalar>: @unchecked Sendable {
         return result
     }
 
+    /// The same model, random stream and history with another optimiser (whose state starts fresh).
+    public func replacingOptimizer(_ replacement: Optimizer<T>) -> Trainer<T> {
+        let result = Trainer(model: model, optimizer: replacement, seed: 0)
+        result.random = random
+        result.epochsCompleted = epochsCompleted
+        result.history = history
+        return result
+    }
+
     /// Runs `settings.epochs` epochs over `train`, reporting to `events` after every batch and
     /// epoch. The callback may stop the run; it then ends at that batch boundary.
     @_specialize(where T == Float)

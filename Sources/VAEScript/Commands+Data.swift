@@ -1,0 +1,142 @@
+import VAEKit
+
+/// `load mnist`, `load idx`, `load csv`: data in, with which set it is and how many examples.
+extension CommandTable {
+    /// Arguments every loader takes.
+    static let preprocessingArguments: [ArgumentSpec] = [
+        .option("binarize", .choice(["none", "threshold", "static", "dynamic"]), default: "none",
+                abstract: "none: grey levels x/255; threshold: x/255 ≥ 0.5; static: one seeded Bernoulli draw; dynamic: a fresh draw every epoch"),
+        .option("limit", .int, range: .atLeast(1), abstract: "keep at most this many examples of each split"),
+        .option("validation", .int, default: 0, range: .atLeast(0), abstract: "carve this many examples from the end of train as a validation split"),
+    ]
+
+    static let dataCommands: [CommandSpec] = [
+        CommandSpec(
+            "load mnist", topic: .data,
+            arguments: [.option("path", .path, abstract: "a folder of the four MNIST files (default: the data folder, else the embedded subset)")] + preprocessingArguments,
+            abstract: "load MNIST: full MNIST from the data folder, or the embedded subset",
+            discussion: """
+            Without path=, loads full MNIST (60,000 train / 10,000 test) from the data folder \
+            ($VAESH_DATA, default ~/.local/share/vaesh/mnist) when scripts/fetch-mnist has \
+            installed it there, and otherwise the subset that ships inside vaesh (the first \
+            10,000 training and 2,000 test images). It always says which set it loaded and how \
+            many images each split has. Pixels are grey levels x/255 in [0, 1] unless binarize= \
+            says otherwise, as in the PyTorch example. The data loaded before stays loaded if this fails.
+            """,
+            examples: ["load mnist", "load mnist limit=1000", "load mnist binarize=dynamic validation=5000", "load mnist path=~/data/fashion-mnist"]
+        ) { context throws(ScriptError) in
+            let options = try dataOptions(context)
+            let path = try context.arguments.optionalPath("path")
+            let dataset = try context.engine { () throws -> Dataset in try Dataset.mnist(folder: path, options: options) }
+            install(dataset, context)
+        },
+
+        CommandSpec(
+            "load idx", topic: .data,
+            arguments: [
+                .option("images", .path, required: true, abstract: "IDX images file, raw or .gz"),
+                .option("labels", .path, abstract: "IDX labels file"),
+                .option("test-images", .path, abstract: "IDX images file for the test split"),
+                .option("test-labels", .path, abstract: "IDX labels file for the test split"),
+            ] + preprocessingArguments,
+            abstract: "load images from IDX files (MNIST's format, also Fashion-MNIST and KMNIST)",
+            discussion: """
+            Reads unsigned-byte IDX files, raw or gzip'd, checking the magic number, element \
+            type, dimensions and length. Without test-images= there is no test split: the term \
+            commands then need split=train.
+            """,
+            examples: ["load idx images=train-images-idx3-ubyte.gz labels=train-labels-idx1-ubyte.gz",
+                       "load idx images=a.gz test-images=b.gz limit=500"]
+        ) { context throws(ScriptError) in
+            let options = try dataOptions(context)
+            let images = try context.arguments.path("images")
+            let labels = try context.arguments.optionalPath("labels")
+            let testImages = try context.arguments.optionalPath("test-images")
+            let testLabels = try context.arguments.optionalPath("test-labels")
+            let dataset = try context.engine { () throws -> Dataset in
+                try Dataset.idx(images: images, labels: labels, testImages: testImages, testLabels: testLabels, options: options)
+            }
+            install(dataset, context)
+        },
+
+        CommandSpec(
+            "load csv", topic: .data,
+            arguments: [
+                .positional("file", .path, required: true, abstract: "CSV file, one image per row"),
+                .option("test", .path, abstract: "a CSV file of the same layout for the test split"),
+                .option("header", .choice(["auto", "yes", "no"]), default: "auto", abstract: "whether the first row is a header"),
+                .option("label", .choice(["auto", "none", "first", "last"]), default: "auto", abstract: "which column holds the labels"),
+                .option("scale", .choice(["auto", "255", "1"]), default: "auto", abstract: "pixel values are grey levels 0…255 or fractions 0…1"),
+            ] + preprocessingArguments,
+            abstract: "load images from a CSV file, one image per row",
+            discussion: """
+            Each row is one image, optionally with a label column; auto detects a header (a row \
+            with a non-numeric cell), a label column (named label/class/target/digit/y, or the \
+            first of 785 columns) and the scale (the largest value). A non-numeric cell is an \
+            error naming its line and column.
+            """,
+            examples: ["load csv mnist_train.csv test=mnist_test.csv", "load csv pixels.csv header=no label=none scale=1"]
+        ) { context throws(ScriptError) in
+            let options = try dataOptions(context)
+            let file = try context.arguments.path("file")
+            let test = try context.arguments.optionalPath("test")
+            let header: Bool? = switch try context.arguments.string("header") {
+            case "yes": true
+            case "no": false
+            default: nil
+            }
+            let label: CSVLabelColumn = switch try context.arguments.string("label") {
+            case "none": .none
+            case "first": .first
+            case "last": .last
+            default: .automatic
+            }
+            let scale: CSVScale = switch try context.arguments.string("scale") {
+            case "255": .byte
+            case "1": .unit
+            default: .automatic
+            }
+            let dataset = try context.engine { () throws -> Dataset in
+                try Dataset.csv(path: file, testPath: test, hasHeader: header, labelColumn: label, scale: scale, options: options)
+            }
+            install(dataset, context)
+        },
+    ]
+
+    private static func dataOptions(_ context: CommandContext) throws(ScriptError) -> DataOptions {
+        let seed = context.settings.seed
+        let binarization: Binarization = switch try context.arguments.string("binarize") {
+        case "threshold": .threshold
+        case "static": .staticSample(seed: seed)
+        case "dynamic": .dynamic(seed: seed)
+        default: .none
+        }
+        let validation = try context.arguments.int("validation")
+        return DataOptions(binarization: binarization, limit: try context.arguments.optionalInt("limit"),
+                           validationCount: validation == 0 ? nil : validation)
+    }
+
+    /// Makes `dataset` the session's data and reports what was loaded.
+    private static func install(_ dataset: Dataset, _ context: CommandContext) {
+        let session = context.session
+        var report = Report(command: "load")
+        report.addText("loaded \(dataset.origin)")
+        var table = TextTable(alignments: [.left, .right, .left])
+        for split in dataset.splits {
+            table.append(["  \(split.name)", Format.grouped(split.count), "images of \(dataset.imageWidth)×\(dataset.imageHeight)"])
+            report.addField(split.name, .int(split.count))
+        }
+        report.addTable(table)
+        report.addText("  pixels: \(dataset.binarization)")
+        if let note = dataset.note { report.addText("  note: \(note)") }
+        if let model = session.workbench.model, model.inputSize != dataset.dimension {
+            report.addText("  note: the current model expects \(model.inputSize) pixels per example, this data has \(dataset.dimension); run 'model' to build one that fits")
+        }
+        report.addField("dataset", .string(dataset.name))
+        report.addField("origin", .string(dataset.origin))
+        report.addField("dimension", .int(dataset.dimension))
+        session.workbench.dataset = dataset
+        session.refreshPrompt()
+        context.report(report)
+    }
+}
