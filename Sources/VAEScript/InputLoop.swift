@@ -141,7 +141,7 @@ public struct InputLoop {
                 case .aborted:
                     if !source.isInteractive { return .finish(.aborted) }
                     session.interrupt.clear()
-                    session.output.writeError("interrupted\n")
+                    report(.interrupted(at: command.invocation.location), lines: lines, firstLine: firstLine)
                     return .proceed
                 case .finished(let nestedFailures):
                     // A sourced file reported its own errors; they count here too.

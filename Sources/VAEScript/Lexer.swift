@@ -22,7 +22,7 @@ public enum Lexer {
                 scanner.advance()
             case "#":
                 while let next = scanner.peek(), next != "\n", next != "\r\n" { scanner.advance() }
-            case "\\" where scanner.peek(offset: 1) == "\n":
+            case "\\" where isNewline(scanner.peek(offset: 1)):
                 scanner.advance(2)
             case "\\" where scanner.peek(offset: 1) == nil:
                 throw .incomplete(.lineContinuation, at: scanner.location)
@@ -31,6 +31,11 @@ public enum Lexer {
             }
         }
         return tokens
+    }
+
+    /// `\r\n` is one `Character` in Swift, so a line break is either.
+    static func isNewline(_ character: Character?) -> Bool {
+        character == "\n" || character == "\r\n"
     }
 
     /// The escapes a double-quoted string understands, and what they stand for.
@@ -54,7 +59,7 @@ public enum Lexer {
                 guard let escaped = scanner.peek(offset: 1) else {
                     throw .incomplete(.lineContinuation, at: scanner.location)
                 }
-                if escaped == "\n" { break wordLoop }  // a continuation ends the word
+                if isNewline(escaped) { break wordLoop }  // a continuation ends the word
                 characters.append(LocatedCharacter(escaped, at: scanner.location, quoting: .escaped))
                 take(&scanner)
                 take(&scanner)
@@ -73,7 +78,7 @@ public enum Lexer {
                         guard let escaped = scanner.peek(offset: 1) else {
                             throw .incomplete(.unterminatedString(quote: "\""), at: quote)
                         }
-                        if escaped == "\n" {  // a continued line inside a string adds nothing
+                        if isNewline(escaped) {  // a continued line inside a string adds nothing
                             take(&scanner)
                             take(&scanner)
                             continue

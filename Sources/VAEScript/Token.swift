@@ -55,9 +55,6 @@ public struct Word: Equatable, Sendable {
     /// The source text as typed.
     public var rawText: String { String(raw.map(\.character)) }
 
-    /// True when any part of the word was quoted or escaped (so `"quit"` is not a keyword).
-    public var isQuoted: Bool { raw.count != characters.count || characters.contains { $0.quoting != .bare } }
-
     /// The `key` and `value` of a `key=value` word: the key must be a bare name
     /// (`[A-Za-z_][A-Za-z0-9_-]*`) followed by a bare `=`. `"a=b"` or `x\=y` are plain words.
     public var keyValue: (key: String, keyLocation: SourceLocation, value: [LocatedCharacter], valueLocation: SourceLocation)? {
