@@ -32,7 +32,7 @@ let pressesCtrlC = CommandSpec(
 struct InputLoopTests {
     func session(interactive: Bool = false, options: SessionOptions = SessionOptions()) -> (Session, CapturingOutput) {
         let output = CapturingOutput()
-        let commands = CommandTable(CommandTable.all + fakeCommands + [pressesCtrlC])
+        let commands = CommandTable(CommandTable.variableCommands + CommandTable.sessionCommands + fakeCommands + [pressesCtrlC])
         return (Session(options: options, output: output, commands: commands, interrupt: InterruptFlag()), output)
     }
 
