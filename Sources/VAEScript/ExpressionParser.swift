@@ -43,6 +43,10 @@ enum ExpressionParser {
 
     // MARK: - Lexing
 
+    /// Limits that keep the recursive parser and evaluator far from the end of the stack.
+    static let maximumLexemes = 1000
+    static let maximumNesting = 100
+
     static let punctuation = ["<=", ">=", "==", "!=", "~=", "+", "-", "*", "/", "(", ")", ",", "<", ">", "="]
 
     static func tokenize(_ characters: [LocatedCharacter], end: SourceLocation) throws(ScriptError) -> [Lexeme] {
@@ -99,6 +103,10 @@ enum ExpressionParser {
                 throw .syntax("unexpected character '\(c)' in an expression", at: current.location)
             }
         }
+        // Parsing and evaluation recurse, so a pathological expression must not exhaust the stack.
+        if lexemes.count > maximumLexemes {
+            throw .syntax("expression too long: at most \(maximumLexemes) numbers, names and operators", at: lexemes[maximumLexemes].location)
+        }
         lexemes.append(Lexeme(symbol: .end, text: "", location: characters.last.map { $0.location.advanced(by: 1) } ?? end))
         return lexemes
     }
@@ -114,6 +122,8 @@ enum ExpressionParser {
 
         var lexemes: [Lexeme]
         var position = 0
+        /// Open parentheses, calls, `not`s and signs around the current point.
+        var nesting = 0
 
         init(lexemes: [Lexeme]) throws(ScriptError) {
             self.lexemes = lexemes
@@ -129,6 +139,13 @@ enum ExpressionParser {
         func isKeyword(_ keyword: String) -> Bool { current.symbol == .name(keyword) }
 
         func isPunctuation(_ text: String) -> Bool { current.symbol == .punctuation(text) }
+
+        mutating func enter(at location: SourceLocation) throws(ScriptError) {
+            nesting += 1
+            guard nesting <= ExpressionParser.maximumNesting else {
+                throw .syntax("expression nested too deeply: at most \(ExpressionParser.maximumNesting) levels", at: location)
+            }
+        }
 
         func expectEnd() throws(ScriptError) {
             guard current.symbol == .end else {
@@ -163,6 +180,8 @@ enum ExpressionParser {
             if isKeyword("not") {
                 let location = current.location
                 advance()
+                try enter(at: location)
+                defer { nesting -= 1 }
                 return .unary(.not, try negation(), at: location)
             }
             return try comparison()
@@ -207,6 +226,8 @@ enum ExpressionParser {
                 let op: Expression.UnaryOperator = isPunctuation("-") ? .negate : .plus
                 let location = current.location
                 advance()
+                try enter(at: location)
+                defer { nesting -= 1 }
                 return .unary(op, try unary(), at: location)
             }
             return try primary()
@@ -225,6 +246,8 @@ enum ExpressionParser {
                 advance()
                 guard isPunctuation("(") else { return .variable(name, at: lexeme.location) }
                 advance()
+                try enter(at: lexeme.location)
+                defer { nesting -= 1 }
                 var arguments: [Expression] = []
                 if !isPunctuation(")") {
                     arguments.append(try expression())
@@ -240,6 +263,8 @@ enum ExpressionParser {
                 return .call(name, arguments, at: lexeme.location)
             case .punctuation("("):
                 advance()
+                try enter(at: lexeme.location)
+                defer { nesting -= 1 }
                 let inner = try expression()
                 guard isPunctuation(")") else {
                     throw .syntax("expected ')'", at: current.location)

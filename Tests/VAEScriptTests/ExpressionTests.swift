@@ -86,6 +86,16 @@ struct ExpressionTests {
         #expect(throws: ScriptError.typeMismatch("'-' needs a number, got a true/false value", at: SourceLocation(line: 1, column: 1))) { try evaluate("-ok") }
     }
 
+    @Test func pathologicalExpressionsAreErrorsNotStackOverflows() throws {
+        #expect(try evaluate(String(repeating: "(", count: 100) + "1" + String(repeating: ")", count: 100)) == .number(1))
+        #expect(throws: ScriptError.syntax("expression nested too deeply: at most 100 levels", at: SourceLocation(line: 1, column: 101))) {
+            try parse(String(repeating: "(", count: 101) + "1" + String(repeating: ")", count: 101))
+        }
+        #expect(throws: ScriptError.self) { try parse(String(repeating: "-", count: 5000) + "1") }
+        #expect(throws: ScriptError.self) { try parse(Array(repeating: "1", count: 600).joined(separator: "+")) }
+        #expect(try evaluate(Array(repeating: "1", count: 500).joined(separator: "+")) == .number(500))
+    }
+
     @Test func approximateEqualityHandlesZeroWithAnAbsoluteFloor() {
         #expect(Expression.approximatelyEqual(0, 0))
         #expect(Expression.approximatelyEqual(0, 1e-12))
