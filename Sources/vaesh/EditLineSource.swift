@@ -37,6 +37,14 @@ final class EditLineSource: LineSource {
     func nextLine(prompt: String) -> LineInput {
         fflush(stdout)
         SignalHandling.enter(.prompt)
+        if Interrupt.isRequested {
+            // Ctrl-C came as the last command ended, after the input loop's own check: it was
+            // meant for what is on screen now, the prompt. (The terminal has already echoed ^C.)
+            SignalHandling.enter(.running)
+            fputs("\n", stdout)
+            fflush(stdout)
+            return .interrupted
+        }
         let raw = readline(prompt)
         let interrupted = SignalHandling.takePromptInterrupt()
         SignalHandling.enter(.running)
@@ -93,11 +101,12 @@ final class EditLineSource: LineSource {
         rl_attempted_completion_function = completeWord
         rl_basic_word_break_characters = UnsafePointer(wordBreaks)
         rl_completer_word_break_characters = wordBreaks
+        openKeyboard()
         rl_getc_function = readKey
-        // libedit's own signal handling is off: on SIGINT it switched the terminal to cooked mode
-        // and re-sent the signal to the whole process group, which left a half-typed line stuck
-        // in cooked mode. Ctrl-C is ours (SignalHandling); a resize is picked up at each prompt.
-        rl_catch_signals = 0
+        // libedit's signal handling stays on: it puts the terminal back on Ctrl-Z, `fg`, a kill
+        // or a hang-up, and follows resizes. For SIGINT it restores the terminal and passes the
+        // signal on to our handler, whose wake-up then ends `readKey`.
+        rl_catch_signals = 1
         rl_initialize()
     }
 }
@@ -137,10 +146,25 @@ private func readKey(_: UnsafeMutablePointer<FILE>?) -> Int32 {
 /// U+FFFD, for bytes that are not UTF-8.
 private let replacementCharacter: Int32 = 0xFFFD
 
-/// One byte from standard input; nil at end of input, on error, or when Ctrl-C woke us.
+/// The terminal opened a second time, non-blocking, for reading keys; stdin if that failed.
+///
+/// A blocking `read()` could hang: Ctrl-C flushes the terminal's input, so a key that `poll()`
+/// reported can be gone by the time `read()` runs, and then `read()` waits for the next key (or,
+/// in cooked mode, the next line) with the Ctrl-C already handled. A separate open file, rather
+/// than `O_NONBLOCK` on stdin, leaves the flags of the file the parent shell shares untouched.
+nonisolated(unsafe) private var keyboard: Int32 = STDIN_FILENO
+
+/// Opens `keyboard`; called once, before the first `readline()`.
+private func openKeyboard() {
+    guard let name = ttyname(STDIN_FILENO) else { return }
+    let descriptor = open(name, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+    if descriptor >= 0 { keyboard = descriptor }
+}
+
+/// One byte typed; nil at end of input, on error, or when Ctrl-C woke us.
 private func readByte() -> UInt8? {
     var descriptors = [
-        pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),
+        pollfd(fd: keyboard, events: Int16(POLLIN), revents: 0),
         pollfd(fd: SignalHandling.wakeDescriptor, events: Int16(POLLIN), revents: 0),
     ]
     while true {
@@ -154,7 +178,7 @@ private func readByte() -> UInt8? {
         }
         guard descriptors[0].revents != 0 else { continue }
         var byte: UInt8 = 0
-        let count = read(STDIN_FILENO, &byte, 1)
+        let count = read(keyboard, &byte, 1)
         if count == 1 { return byte }
         if count < 0 && (errno == EINTR || errno == EAGAIN) { continue }
         return nil
