@@ -333,3 +333,26 @@ extension VAE {
         return terms
     }
 }
+
+// MARK: - One example's posterior
+
+/// The encoder's q(z|x) = N(μ, diag σ²) for one example.
+public struct Posterior<T: VAEScalar>: Sendable {
+    /// μ (Z).
+    public var mean: [T]
+    /// log σ² (Z), after the clamp the model applies.
+    public var logVariance: [T]
+}
+
+extension VAE {
+    /// q(z|x) for example `index` of `source`.
+    public func posterior(_ source: any ExampleSource, index: Int) -> Posterior<T> {
+        let x = Matrix<T>(rows: 1, columns: inputSize)
+        source.fillBatch([index], into: x, epoch: 0)
+        let w = workspace(examples: 1, samples: 1)
+        var unused = RandomSource(seed: 0)
+        forwardPass(x, rows: 1, workspace: w, random: &unused, likelihoodGradientScale: nil)
+        let head = w.encoder.output.row(0)
+        return Posterior(mean: Array(head[0..<latentSize]), logVariance: Array(head[latentSize..<2 * latentSize]))
+    }
+}

@@ -28,6 +28,16 @@ public struct Quantity: Sendable {
     public var decimals: Int
     /// False for numbers that describe the report rather than a result (rarely needed).
     public var setsVariable: Bool
+    /// False when the human text already shows the number another way (a table): it then only
+    /// goes to JSON and the variables.
+    public var showsInText = true
+
+    /// This quantity for JSON and the variables only.
+    public var jsonOnly: Quantity {
+        var copy = self
+        copy.showsInText = false
+        return copy
+    }
 
     public init(_ key: String, label: String? = nil, value: Double, standardError: Double? = nil, unit: String = "",
                 preference: Preference = .neither, expectation: String? = nil, decimals: Int = 2, setsVariable: Bool = true) {
@@ -103,7 +113,7 @@ public struct Report: Sendable {
         for item in items {
             switch item {
             case .quantity(let quantity):
-                pending.append(quantity)
+                if quantity.showsInText { pending.append(quantity) }
             case .text(let line):
                 flushQuantities()
                 text += line.hasSuffix("\n") ? line : line + "\n"
