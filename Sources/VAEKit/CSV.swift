@@ -127,6 +127,8 @@ enum CSV {
         var onByteGrid = true      // every value an integer (scale 255)
         var onUnitGrid = true      // every value·255 within tolerance of an integer (scale 1)
         let limitText = scale.rangeText
+        let maximum = scale.maximum
+        let tolerance = gridTolerance
         try text.forEachRow(from: dataStart) { line, cells throws(DataError) in
             guard cells.count == columns else {
                 throw .csvColumnCount(path: path, line: line, found: cells.count, expected: columns, firstLine: firstLine.number)
@@ -136,20 +138,22 @@ enum CSV {
                     throw .csvNotANumber(path: path, line: line, column: column + 1, cell: text.string(in: cell))
                 }
                 if column == labelIndex {
-                    guard value >= 0 && value <= 255 && value == value.rounded() else {
+                    // Range first, so the conversion to Int below cannot trap.
+                    guard value >= 0 && value <= 255 && Double(Int(value)) == value else {
                         throw .csvBadLabel(path: path, line: line, column: column + 1, cell: text.string(in: cell))
                     }
                     continue
                 }
-                guard value >= 0 && value <= scale.maximum else {
+                guard value >= 0 && value <= maximum else {
                     throw .csvValueOutOfRange(path: path, line: line, column: column + 1,
                                               cell: text.string(in: cell), range: limitText)
                 }
                 largest = max(largest, value)
-                if onByteGrid && value != value.rounded() { onByteGrid = false }
+                // value is in 0…255 here, so Int(…) is an exact truncation (and cheaper than rounded()).
+                if onByteGrid && Double(Int(value)) != value { onByteGrid = false }
                 if onUnitGrid {
                     let grey = value * 255
-                    if abs(grey - grey.rounded()) > gridTolerance { onUnitGrid = false }
+                    if abs(grey - Double(Int(grey + 0.5))) > tolerance { onUnitGrid = false }
                 }
             }
             rows += 1
@@ -173,7 +177,8 @@ enum CSV {
                 if column == labelIndex {
                     labels?.append(UInt8(value))
                 } else if asBytes {
-                    bytes.append(UInt8((value * toGrey).rounded()))
+                    // Non-negative and within 0.001 of an integer ≤ 255: adding ½ and truncating rounds.
+                    bytes.append(UInt8(value * toGrey + 0.5))
                 } else {
                     fractions.append(Float(value * toUnit))
                 }
@@ -206,6 +211,8 @@ struct CSVText {
     let bytes: UnsafeBufferPointer<UInt8>
     /// Past a UTF-8 byte-order mark, if any.
     let origin: Int
+    /// 10^0 … 10^22, held here so the per-cell parse does not go through a global's lazy initialiser.
+    private let powers = powerOfTen
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
@@ -369,7 +376,7 @@ struct CSVText {
         }
         guard index == end else { return nil }
         if exact && abs(exponent) <= 22 {
-            let value = exponent >= 0 ? Double(mantissa) * powerOfTen[exponent] : Double(mantissa) / powerOfTen[-exponent]
+            let value = exponent >= 0 ? Double(mantissa) * powers[exponent] : Double(mantissa) / powers[-exponent]
             return negative ? -value : value
         }
         // Rare: too many digits for the exact path. Let the standard library round it.
