@@ -5,7 +5,7 @@
 /// and `all` concatenates them. Adding an area is one new file and one term in `all`.
 public struct CommandTable: Sendable {
     /// The order of `all` is the order of `help` within each topic.
-    public static let all: [CommandSpec] = dataCommands + modelCommands + termCommands + signCommands + trainingCommands + variableCommands + sessionCommands
+    public static let all: [CommandSpec] = dataCommands + modelCommands + termCommands + signCommands + trainingCommands + samplingCommands + teachingCommands + variableCommands + sessionCommands
 
     /// The table the shell uses.
     public static let standard = CommandTable(all)
