@@ -61,6 +61,9 @@ enum IDX {
     /// The largest rank accepted; real files use 1 (labels) to 4.
     static let maximumRank = 8
 
+    /// Storage reserved up front for a gzip'd file's data (more than MNIST's 47 MB training images).
+    static let initialGzipCapacity = 1 << 26
+
     /// Reads the IDX file at `path`, raw or gzip'd. Only the unsigned-byte type is read; the other
     /// types are refused by name.
     static func read(_ path: String) throws(DataError) -> IDXArray {
@@ -185,19 +188,30 @@ enum IDX {
             throw .implausibleSize(path: path, declared: header.totalSize, compressedSize: compressed.count)
         }
 
-        var failure: DataError?
-        let elements = [UInt8](unsafeUninitializedCapacity: header.dataSize) { buffer, initialized in
+        // Even under that bound, memory follows the data actually inflated, not the header's word:
+        // storage starts at min(declared, 64 MB) and at most doubles as real bytes arrive, so a
+        // header that lies within the bound costs at most twice what the stream really holds.
+        var elements: [UInt8] = []
+        elements.reserveCapacity(min(header.dataSize, initialGzipCapacity))
+        var chunk = [UInt8](repeating: 0, count: min(header.dataSize, 1 << 20))
+        while elements.count < header.dataSize {
+            let wanted = min(chunk.count, header.dataSize - elements.count)
+            let got: Int
             do throws(Zlib.Failure) {
-                initialized = try reader.read(into: UnsafeMutableRawBufferPointer(buffer))
-                if initialized < header.dataSize {
-                    failure = .truncated(path: path, expected: header.totalSize, found: header.headerSize + initialized)
-                }
+                got = try chunk.withUnsafeMutableBytes { buffer in
+                    Result { () throws(Zlib.Failure) in try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<wanted])) }
+                }.get()
             } catch {
-                initialized = 0
-                failure = gzipError(error, path: path)
+                throw gzipError(error, path: path)
+            }
+            if elements.count + got > elements.capacity {
+                elements.reserveCapacity(min(header.dataSize, max(2 * elements.capacity, elements.count + got)))
+            }
+            elements.append(contentsOf: chunk[0..<got])
+            if got < wanted {
+                throw .truncated(path: path, expected: header.totalSize, found: header.headerSize + elements.count)
             }
         }
-        if let failure { throw failure }
 
         // Read on to the end of the stream, which also checks its CRC-32: it must hold nothing more.
         var extra: UInt8 = 0

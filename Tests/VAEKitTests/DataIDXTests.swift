@@ -264,6 +264,18 @@ func dataError(_ body: () throws -> Void) -> DataError? {
         }
     }
 
+    /// A header that lies within what its gzip'd length could hold is caught as the data runs out.
+    @Test func plausibleButFalseGzipHeader() throws {
+        try withTemporaryFolder { folder in
+            var random = RandomSource(seed: 9)
+            let noise = (0..<3000).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            // Declares 1,000 images of 28×28 (784 kB, under 1032 × 3 kB); holds 3,000 bytes.
+            let header = IDX.encode(IDXArray(dimensions: [1000, 28, 28], elements: []))
+            let path = try folder.write("liar.gz", Zlib.compress(header + noise))
+            #expect(dataError { _ = try IDX.read(path) }?.message == "\(path): truncated: expected 784016 bytes, found 3016")
+        }
+    }
+
     @Test func truncatedGzipFile() throws {
         try withTemporaryFolder { folder in
             let compressed = DataFixture.bytes(DataFixture.images(count: 50), gzip: true)
