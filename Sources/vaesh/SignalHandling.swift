@@ -42,6 +42,14 @@ enum SignalHandling {
         promptInterrupted.store(false, ordering: .relaxed)
         lastInterruptNanoseconds.store(0, ordering: .relaxed)
 
+        // A SIGINT ignored at start (a background job of a script, `nohup`) stays ignored.
+        var current = sigaction()
+        sigaction(SIGINT, nil, &current)
+        if let handler = current.__sigaction_handler.sa_handler,
+           unsafeBitCast(handler, to: UInt.self) == unsafeBitCast(SIG_IGN, to: UInt.self) {
+            return
+        }
+
         var action = sigaction()
         action.__sigaction_handler.sa_handler = handleInterrupt
         sigemptyset(&action.sa_mask)

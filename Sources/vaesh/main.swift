@@ -55,6 +55,11 @@ struct VaeshCommand: ParsableCommand {
 
     @Flag(name: .customLong("no-rc"), help: "Don't run ~/.vaeshrc first.")
     var noRC = false
+
+    @Flag(help: ArgumentHelp(
+        "Run the script files one command at a time: show each, wait for Enter (c: run the rest, q: stop).",
+        discussion: "Ignored when standard input is not a terminal."))
+    var step = false
 }
 
 // MARK: - Inputs
@@ -83,6 +88,10 @@ func run(_ arguments: VaeshCommand) -> Int32 {
     let output = StandardOutput()
     let session = Session(options: options, output: output)
     SignalHandling.install()
+    // `pause` and --step wait for the user only when there is one at a keyboard.
+    let keyboard = stdinIsTerminal ? KeyboardPause() : nil
+    if let keyboard { session[state: PauseHostKey.self] = keyboard }
+    let stepping = arguments.step ? keyboard : nil
 
     var inputs: [ScriptInput] = []
     if !arguments.noRC, let home = homeDirectory() {
@@ -98,7 +107,7 @@ func run(_ arguments: VaeshCommand) -> Int32 {
 
     var failed = false
     batch: for input in inputs {
-        switch runBatch(input, session: session) {
+        switch runBatch(input, session: session, stepping: stepping) {
         case .quit(let status): return status
         case .aborted: return 130
         case .finished(let failures) where failures > 0:
@@ -129,15 +138,19 @@ func run(_ arguments: VaeshCommand) -> Int32 {
     }
 }
 
-/// Runs one batch input; a file that cannot be read counts as one failure.
-func runBatch(_ input: ScriptInput, session: Session) -> RunOutcome {
+/// Runs one batch input; a file that cannot be read counts as one failure. With `stepping`, a
+/// file runs one command at a time, and `q` there ends the run as `quit` would.
+func runBatch(_ input: ScriptInput, session: Session, stepping: KeyboardPause?) -> RunOutcome {
     switch input {
     case .commands(let text):
         return InputLoop.run(StringLineSource(text), name: "-c", session: session)
     case .file(let path):
         do {
             let text = try ScriptText.read(path: path)
-            return InputLoop.run(StringLineSource(text), name: path, session: session)
+            guard let stepping else { return InputLoop.run(StringLineSource(text), name: path, session: session) }
+            let source = SteppingLineSource(StringLineSource(text), session: session, keyboard: stepping)
+            let outcome = InputLoop.run(source, name: path, session: session)
+            return source.stopped ? .quit(status: 0) : outcome
         } catch {
             fputs(error.message + "\n", stderr)
             return .finished(failures: 1)

@@ -128,6 +128,44 @@ struct BatchModeTests {
         }
     }
 
+    // MARK: - Ctrl-C
+
+    /// A script that runs for seconds: "started", then many quick commands, then "finished".
+    static func longScript(in sandbox: Sandbox) throws -> String {
+        try sandbox.write("long.vae", "echo \"started\"\n" + String(repeating: "let x = 1\n", count: 200_000) + "echo \"finished\"\n")
+    }
+
+    @Test("Ctrl-C (SIGINT) stops a running script with status 130")
+    func interruptScript() throws {
+        let sandbox = try Sandbox()
+        let shell = try sandbox.start([Self.longScript(in: sandbox)])
+        try shell.waitForOutput("started\n")
+        shell.child.signal(SIGINT)
+        let result = try shell.finish()
+        #expect(result.termination == .exited(130), "\(result)")
+        #expect(!result.stdout.contains("finished"))
+    }
+
+    @Test("Ctrl-C while waiting for piped input exits 130")
+    func interruptWhileReading() throws {
+        let sandbox = try Sandbox()
+        let shell = try sandbox.start([], stdin: .openPipe)
+        usleep(300_000)  // let it reach the read; a signal before the handler is installed also ends it
+        shell.child.signal(SIGINT)
+        let result = try shell.finish()
+        #expect(result.termination == .exited(130) || result.termination == .signalled(SIGINT), "\(result)")
+    }
+
+    @Test("-i after a failing script still shows the prompt, to look at the state")
+    func interactiveAfterFailure() throws {
+        let sandbox = try Sandbox()
+        let script = try sandbox.write("broken.vae", "let x = 5\nnosuchcommand\n")
+        let result = try sandbox.run(["-i", script], stdin: "echo \"x is {x}\"\n")
+        #expect(result.status == 0, "the prompt's own status: \(result)")
+        #expect(result.stdout.contains("x is 5\n"))
+        #expect(result.stderr.contains("unknown command 'nosuchcommand'"))
+    }
+
     // MARK: - Files that cannot be run
 
     /// (what the file is, its bytes or nil for "make a directory", the reason printed)

@@ -203,6 +203,59 @@ struct InteractiveModeTests {
         #expect(!terminal.transcript.contains("<stdin>"))
     }
 
+    @Test("Ctrl-C while a command runs stops it at a safe point and keeps the session's state")
+    func interruptRunningCommand() throws {
+        let sandbox = try Sandbox()
+        let script = try BatchModeTests.longScript(in: sandbox)
+        let terminal = try Self.start(sandbox)
+        try terminal.type("let kept = 7; source " + script + Key.enter)
+        try terminal.expect("started\n")
+        terminal.send(Key.interrupt)  // the command is running: not `type`, which waits for the prompt
+        try terminal.expect("interrupted\n")
+        try terminal.expect(Self.prompt)
+        try terminal.type(#"echo "kept {kept}""# + Key.enter)
+        try terminal.expect("kept 7\n")
+        try terminal.expect(Self.prompt)
+        #expect(!terminal.transcript.contains("finished"))
+        try terminal.type(Key.endOfFile)
+        #expect(try terminal.waitForExit() == .exited(0))
+    }
+
+    @Test("an empty VAESH_HISTORY keeps no history file")
+    func historyOff() throws {
+        let sandbox = try Sandbox()
+        var environment = sandbox.environment
+        environment["VAESH_HISTORY"] = ""
+        let terminal = try PseudoTerminal(environment: environment)
+        try terminal.expect(Self.prompt)
+        try terminal.type(#"echo "unrecorded""# + Key.enter)
+        try terminal.expect("unrecorded\n")
+        try terminal.expect(Self.prompt)
+        try terminal.type(Key.endOfFile)
+        #expect(try terminal.waitForExit() == .exited(0))
+        let files = try FileManager.default.contentsOfDirectory(atPath: sandbox.directory.path)
+        #expect(!files.contains { $0.contains("history") }, "\(files)")
+    }
+
+    @Test("a history file that cannot be written is reported once; the session goes on")
+    func historyUnwritable() throws {
+        let sandbox = try Sandbox()
+        var environment = sandbox.environment
+        let path = sandbox.path("no-such-directory/history")
+        environment["VAESH_HISTORY"] = path
+        let terminal = try PseudoTerminal(environment: environment)
+        try terminal.expect(Self.prompt)
+        for word in ["one", "two"] {
+            try terminal.type("echo \"\(word)\"" + Key.enter)
+            try terminal.expect("\(word)\n")
+            try terminal.expect(Self.prompt)
+        }
+        try terminal.type(Key.endOfFile)
+        #expect(try terminal.waitForExit() == .exited(0))
+        let warning = "vaesh: cannot save history to '\(path)': no such file or directory\n"
+        #expect(terminal.transcript.components(separatedBy: warning).count == 2, "exactly once:\n\(terminal.transcript)")
+    }
+
     // MARK: - Waiting for the engine commands
 
     @Test(

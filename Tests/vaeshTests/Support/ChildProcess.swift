@@ -7,8 +7,14 @@ import Glibc
 /// with the terminal as its controlling terminal (so Ctrl-C becomes SIGINT), and every child
 /// closes all inherited descriptors above 2, so tests running in parallel never hold each
 /// other's pipes or terminals open.
-struct ChildProcess {
+final class ChildProcess {
     let pid: pid_t
+    /// Set once the child has been reaped; its pid may then belong to another process.
+    private(set) var termination: Termination?
+
+    private init(pid: pid_t) {
+        self.pid = pid
+    }
 
     /// How a child ended.
     enum Termination: Equatable, CustomStringConvertible {
@@ -80,6 +86,7 @@ struct ChildProcess {
 
     /// Waits up to `timeout` seconds; nil if the child is still running then.
     func wait(timeout: Double) -> Termination? {
+        if let termination { return termination }
         let deadline = Date().addingTimeInterval(timeout)
         var status: Int32 = 0
         while true {
@@ -87,7 +94,8 @@ struct ChildProcess {
             if result == pid {
                 // WIFEXITED / WEXITSTATUS / WTERMSIG are macros Swift does not import.
                 let signal = status & 0x7f
-                return signal == 0 ? .exited((status >> 8) & 0xff) : .signalled(signal)
+                termination = signal == 0 ? .exited((status >> 8) & 0xff) : .signalled(signal)
+                return termination
             }
             if result < 0 && errno != EINTR { return nil }
             if Date() > deadline { return nil }
@@ -95,11 +103,16 @@ struct ChildProcess {
         }
     }
 
+    /// Sends `signal` while the child runs (never to a reaped pid, which may have been reused).
+    func signal(_ signal: Int32) {
+        if termination == nil { _ = Glibc.kill(pid, signal) }
+    }
+
     /// Kills the child and reaps it, so no test leaves a process behind.
     func kill() {
+        guard termination == nil else { return }
         _ = Glibc.kill(pid, SIGKILL)
-        var status: Int32 = 0
-        _ = waitpid(pid, &status, 0)
+        _ = wait(timeout: 10)
     }
 }
 

@@ -24,7 +24,6 @@ final class PseudoTerminal {
     private var output: [UInt8] = []
     /// Where the next `expect` starts looking, so each one matches new output only.
     private var searchStart = 0
-    private var termination: ChildProcess.Termination?
 
     /// Output so far, with carriage returns removed (libedit redraws with them).
     var transcript: String { String(decoding: output.filter { $0 != UInt8(ascii: "\r") }, as: UTF8.self) }
@@ -114,13 +113,9 @@ final class PseudoTerminal {
 
     /// Waits for the shell to exit, reading (and discarding) what it prints meanwhile.
     func waitForExit(timeout: Double = 15) throws -> ChildProcess.Termination {
-        if let termination { return termination }
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if let ended = child.wait(timeout: 0) {
-                termination = ended
-                return ended
-            }
+            if let ended = child.wait(timeout: 0) { return ended }
             _ = readSome(milliseconds: 50)
         }
         throw Timeout(description: "the shell did not exit within \(timeout) s; the terminal showed:\n\(transcript)")
@@ -138,9 +133,7 @@ final class PseudoTerminal {
     /// Hangs up and makes sure the child is gone.
     func close() {
         hangUp()
-        if termination == nil, child.wait(timeout: 2) == nil {
-            child.kill()
-        }
+        if child.wait(timeout: 2) == nil { child.kill() }
     }
 
     /// Reads what is available within `milliseconds`; false when nothing came.

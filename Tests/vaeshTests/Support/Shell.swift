@@ -96,6 +96,14 @@ struct ShellResult: CustomStringConvertible {
 }
 
 extension Sandbox {
+    /// Where a started shell's standard input comes from.
+    enum StandardInput {
+        /// A regular file with this text: not a terminal, ends where the text ends.
+        case text(String)
+        /// A pipe the test holds open: the shell waits on it until it is closed.
+        case openPipe
+    }
+
     /// Runs `vaesh arguments` to completion with `stdin` as its standard input (a regular file, so
     /// not a terminal), capturing both outputs in files.
     func run(
@@ -104,36 +112,90 @@ extension Sandbox {
         environment extra: [String: String] = [:],
         timeout: Double = 60
     ) throws -> ShellResult {
-        try runCommand(ShellBinary.require(), arguments, stdin: stdin, environment: extra, timeout: timeout)
+        try start(arguments, stdin: .text(stdin), environment: extra).finish(timeout: timeout)
     }
 
     /// Runs `/bin/sh -c script` with `$VAESH` naming the binary: for real pipes.
     func runShellScript(_ script: String, timeout: Double = 60) throws -> ShellResult {
-        try runCommand("/bin/sh", ["-c", script], stdin: "", environment: ["VAESH": ShellBinary.require()], timeout: timeout)
+        try RunningShell(sandbox: self, executable: "/bin/sh", arguments: ["-c", script], stdin: .text(""),
+                         environment: ["VAESH": ShellBinary.require()])
+            .finish(timeout: timeout)
     }
 
-    private func runCommand(
-        _ executable: String, _ arguments: [String], stdin: String, environment extra: [String: String], timeout: Double
-    ) throws -> ShellResult {
-        let tag = UUID().uuidString
-        let input = try write("stdin-\(tag)", stdin)
-        let output = path("stdout-\(tag)")
-        let errors = path("stderr-\(tag)")
-        let child = try ChildProcess.spawn(
-            executable, arguments: arguments, environment: environment.merging(extra) { $1 }
+    /// Starts `vaesh arguments` and returns while it runs.
+    func start(
+        _ arguments: [String], stdin: StandardInput = .text(""), environment extra: [String: String] = [:]
+    ) throws -> RunningShell {
+        try RunningShell(sandbox: self, executable: ShellBinary.require(), arguments: arguments, stdin: stdin,
+                         environment: extra)
+    }
+}
+
+/// A batch run in progress, its outputs going to files in the sandbox.
+final class RunningShell {
+    let child: ChildProcess
+    private let sandbox: Sandbox
+    private let tag = UUID().uuidString
+    private let description: String
+    /// Our end of the `.openPipe` standard input.
+    private var pipeWriter: Int32 = -1
+
+    init(sandbox: Sandbox, executable: String, arguments: [String], stdin: Sandbox.StandardInput,
+         environment extra: [String: String]) throws {
+        self.sandbox = sandbox
+        description = "\(executable) \(arguments)"
+        let output = sandbox.path("stdout-\(tag)")
+        let errors = sandbox.path("stderr-\(tag)")
+        var input = ""
+        var pipeReader: Int32 = -1
+        switch stdin {
+        case .text(let text):
+            input = try sandbox.write("stdin-\(tag)", text)
+        case .openPipe:
+            var ends: [Int32] = [-1, -1]
+            guard pipe(&ends) == 0 else { throw ChildProcess.SpawnError(description: "no pipe") }
+            (pipeReader, pipeWriter) = (ends[0], ends[1])
+            // Ours only: the child gets the reading end as stdin, nobody inherits the writing end.
+            _ = fcntl(pipeWriter, F_SETFD, FD_CLOEXEC)
+        }
+        defer { if pipeReader >= 0 { close(pipeReader) } }
+        child = try ChildProcess.spawn(
+            executable, arguments: arguments, environment: sandbox.environment.merging(extra) { $1 }
         ) { actions in
-            posix_spawn_file_actions_addopen(&actions, 0, input, O_RDONLY, 0)
+            if pipeReader >= 0 {
+                posix_spawn_file_actions_adddup2(&actions, pipeReader, 0)
+            } else {
+                posix_spawn_file_actions_addopen(&actions, 0, input, O_RDONLY, 0)
+            }
             posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
             posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         }
+    }
+
+    deinit {
+        if pipeWriter >= 0 { close(pipeWriter) }
+        child.kill()
+    }
+
+    var stdout: String { sandbox.read("stdout-\(tag)") ?? "" }
+
+    /// Waits until the standard output contains `text`.
+    func waitForOutput(_ text: String, timeout: Double = 30) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !stdout.contains(text) {
+            guard Date() < deadline else {
+                throw ChildProcess.SpawnError(description: "\(description) did not print \(text.debugDescription) within \(timeout) s")
+            }
+            usleep(10_000)
+        }
+    }
+
+    /// Waits for the end and collects the outputs.
+    func finish(timeout: Double = 60) throws -> ShellResult {
         guard let termination = child.wait(timeout: timeout) else {
             child.kill()
-            throw ChildProcess.SpawnError(description: "vaesh \(arguments) did not finish within \(timeout) s")
+            throw ChildProcess.SpawnError(description: "\(description) did not finish within \(timeout) s")
         }
-        return ShellResult(
-            termination: termination,
-            stdout: read("stdout-\(tag)") ?? "",
-            stderr: read("stderr-\(tag)") ?? ""
-        )
+        return ShellResult(termination: termination, stdout: stdout, stderr: sandbox.read("stderr-\(tag)") ?? "")
     }
 }
