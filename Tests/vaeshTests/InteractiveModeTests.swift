@@ -101,6 +101,14 @@ struct InteractiveModeTests {
         try terminal.expect(#""seed":7"#)
         try terminal.expect(Self.prompt)
 
+        // The option of the command being typed, then a `split=` value; Ctrl-C drops the line.
+        try terminal.type("kl spl" + Key.tab)
+        try terminal.expect("it=")
+        try terminal.type("tr" + Key.tab)
+        try terminal.expect("ain ")
+        try terminal.type(Key.interrupt)
+        try terminal.expect(Self.prompt)
+
         try terminal.type(Key.endOfFile)
         #expect(try terminal.waitForExit() == .exited(0))
     }
@@ -256,23 +264,22 @@ struct InteractiveModeTests {
         #expect(terminal.transcript.components(separatedBy: warning).count == 2, "exactly once:\n\(terminal.transcript)")
     }
 
-    // MARK: - Waiting for the engine commands
+    // MARK: - With the engine
 
-    @Test(
-        "Ctrl-C during train stops at a batch boundary and keeps the model",
-        .disabled("needs 'load', 'model', 'train' and 'kl' from the engine-commands issue")
-    )
+    @Test("Ctrl-C during train stops at a batch boundary and keeps the model; kl works afterwards")
     func interruptDuringTraining() throws {
         let sandbox = try Sandbox()
         let terminal = try Self.start(sandbox)
-        try terminal.type("load mnist limit=2000; model hidden=64 latent=8; train epochs=50" + Key.enter)
-        try terminal.expect("epoch", timeout: 120)  // training is under way
-        terminal.send(Key.interrupt)
-        try terminal.expect("interrupted", timeout: 30)
-        try terminal.expect("> ")
+        try terminal.type("load mnist limit=2000; model hidden=64 latent=8" + Key.enter)
+        try terminal.expect("]> ", timeout: 60)  // the prompt now names the data and the model
+        try terminal.type("train epochs=50" + Key.enter)
+        try terminal.expect("epoch 1 ", timeout: 60)  // the progress bar: training is under way
+        terminal.send(Key.interrupt)  // the command is running: not `type`, which waits for the prompt
+        try terminal.expect("Ctrl-C", timeout: 60)  // the trainer says where it stopped
+        try terminal.expect("]> ")
         try terminal.type("kl" + Key.enter)
-        try terminal.expect("KL(q‖p)", timeout: 60)
-        try terminal.expect("> ")
+        try terminal.expect("KL(q(z|x) ‖ p(z)) = ", timeout: 60)
+        try terminal.expect("]> ")
         try terminal.type(Key.endOfFile)
         #expect(try terminal.waitForExit() == .exited(0))
     }
