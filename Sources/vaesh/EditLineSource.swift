@@ -37,7 +37,7 @@ final class EditLineSource: LineSource {
     func nextLine(prompt: String) -> LineInput {
         fflush(stdout)
         SignalHandling.enter(.prompt)
-        if Interrupt.isRequested {
+        if session.interrupt.isRequested {
             // Ctrl-C came as the last command ended, after the input loop's own check: it was
             // meant for what is on screen now, the prompt. (The terminal has already echoed ^C.)
             SignalHandling.enter(.running)

@@ -38,9 +38,11 @@ enum SignalHandling {
             wakeReader.store(descriptors[0], ordering: .relaxed)
             wakeWriter.store(descriptors[1], ordering: .relaxed)
         }
+        // Touch every global the handler uses, so none is lazily initialised inside it.
         phase.store(Phase.running.rawValue, ordering: .relaxed)
         promptInterrupted.store(false, ordering: .relaxed)
         lastInterruptNanoseconds.store(0, ordering: .relaxed)
+        Interrupt.clear()
 
         // A SIGINT ignored at start (a background job of a script, `nohup`) stays ignored.
         var current = sigaction()

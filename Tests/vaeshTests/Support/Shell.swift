@@ -9,7 +9,9 @@ import Testing
 /// have been built: `swift build` (or `swift build --build-tests`, as `scripts/test` does).
 enum ShellBinary {
     static let path: String? = {
-        if let override = ProcessInfo.processInfo.environment["VAESH_BINARY"] { return override }
+        if let override = ProcessInfo.processInfo.environment["VAESH_BINARY"] {
+            return FileManager.default.isExecutableFile(atPath: override) ? override : nil
+        }
         let candidates = [Bundle.main.executableURL, Bundle.main.bundleURL, URL(fileURLWithPath: CommandLine.arguments[0])]
             .compactMap { $0?.resolvingSymlinksInPath().deletingLastPathComponent() }
         for directory in candidates {
@@ -29,7 +31,7 @@ enum ShellBinary {
     static func require() throws -> String {
         try #require(
             path,
-            "the vaesh executable was not found next to the test bundle (\(Bundle.main.bundlePath)); run `swift build` before `swift test`, or set VAESH_BINARY"
+            "the vaesh executable was not found next to the test bundle (\(Bundle.main.bundlePath)), or VAESH_BINARY names no executable; run `swift build` before `swift test`, or set VAESH_BINARY"
         )
     }
 }
