@@ -8,8 +8,9 @@ import VAEScript
 /// readline/editline). Everything it knows about the language it asks the `Session`:
 /// the prompt arrives from the input loop, completions come from `Session.completions`.
 ///
-/// - Ctrl-C at the prompt: libedit's `readline()` returns NULL, as it does for Ctrl-D, so the
-///   SIGINT flag (`SignalHandling`) tells them apart; Ctrl-C gives `.interrupted`, Ctrl-D `.end`.
+/// - Ctrl-C at the prompt wakes `readKey` (see there), and libedit's `readline()` returns NULL as
+///   it does for Ctrl-D; the flag `SignalHandling` keeps tells them apart: Ctrl-C gives
+///   `.interrupted`, Ctrl-D `.end`.
 /// - History: each line is added to libedit's list and appended to the history file as soon as it
 ///   is entered, before its command runs, so nothing typed is lost to a crash or a hang-up.
 ///   Continued lines are stored one physical line each, like the sqlite shell does.
@@ -85,8 +86,9 @@ final class EditLineSource: LineSource {
     /// before the first `readline()`.
     nonisolated(unsafe) fileprivate static var completingSession: Session?
 
-    /// Word boundaries for completion: whitespace and `;`. Not `=`: the session completes
-    /// `split=te` as a whole word. Allocated once because libedit keeps the pointer.
+    /// Word boundaries for completion, the session's own (`Session.completionWordStart`):
+    /// whitespace and `;`. Not `=`: the session completes `split=te` as one word. Allocated once
+    /// because libedit keeps the pointer.
     nonisolated(unsafe) private static let wordBreaks = strdup(" \t\n;")
 
     private static func configureLibedit() {
@@ -205,21 +207,21 @@ private func completeWord(
     // The session counts the cursor in UTF-8 bytes, as libedit's `rl_point` does.
     let line = String(cString: buffer)
     let cursor = min(max(Int(rl_point), 0), line.utf8.count)
-    let candidates = CompletionMatches.replacements(
-        for: word, candidates: session.completions(line: line, cursor: cursor)
-    )
+    // Candidates replace the word under the cursor, whose bounds libedit and the session agree
+    // on; one that does not extend it would corrupt the line, so it is dropped.
+    let candidates = session.completions(line: line, cursor: cursor).filter { $0.hasPrefix(word) }
     guard !candidates.isEmpty else { return nil }
 
     // A finished word gets a space after it; an option awaiting its value (`epochs=`) or a
     // directory awaiting its file (`data/`) does not.
-    let single = candidates.count == 1 ? candidates[0] : nil
-    rl_completion_append_character = (single.map { $0.hasSuffix("=") || $0.hasSuffix("/") } ?? true) ? 0 : 32
+    let awaitsMore = candidates.count == 1 && (candidates[0].hasSuffix("=") || candidates[0].hasSuffix("/"))
+    rl_completion_append_character = awaitsMore ? 0 : Int32(UInt8(ascii: " "))
 
     // libedit reads entry [2] before [1]: a single match goes in twice ("multiple identical
     // matches" to libedit), so that the array is never read past its end.
     let entries = candidates.count == 1
         ? [candidates[0], candidates[0]]
-        : [CompletionMatches.commonPrefix(candidates)] + candidates
+        : [commonPrefix(candidates)] + candidates
     // malloc, not Swift's allocator: libedit frees the array and its strings with free().
     let size = MemoryLayout<UnsafeMutablePointer<CChar>?>.stride * (entries.count + 1)
     guard let memory = malloc(size) else { return nil }
@@ -231,33 +233,11 @@ private func completeWord(
     return matches
 }
 
-/// Pure helpers for turning the session's candidates into libedit's replacement words.
-enum CompletionMatches {
-    /// Candidates rewritten to replace `word`, the text libedit will replace.
-    ///
-    /// The session may answer with whole words (`split=test` for `split=te`) or with the part
-    /// after a separator (`test` for `split=te`); both become `split=test`.
-    static func replacements(for word: String, candidates: [String]) -> [String] {
-        var seen = Set<String>()
-        return candidates.compactMap { candidate in
-            let replacement: String
-            if candidate.hasPrefix(word) {
-                replacement = candidate
-            } else if let overlap = word.indices.first(where: { candidate.hasPrefix(word[$0...]) }) {
-                replacement = word[..<overlap] + candidate
-            } else {
-                return nil
-            }
-            return seen.insert(replacement).inserted ? replacement : nil
-        }
+/// The longest prefix shared by all of `words`, whole characters only.
+private func commonPrefix(_ words: [String]) -> String {
+    guard var prefix = words.first else { return "" }
+    for word in words.dropFirst() {
+        while !word.hasPrefix(prefix) { prefix.removeLast() }
     }
-
-    /// The longest prefix shared by all of `words`, whole characters only.
-    static func commonPrefix(_ words: [String]) -> String {
-        guard var prefix = words.first else { return "" }
-        for word in words.dropFirst() {
-            while !word.hasPrefix(prefix) { prefix.removeLast() }
-        }
-        return prefix
-    }
+    return prefix
 }
