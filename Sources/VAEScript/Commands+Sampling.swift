@@ -158,7 +158,8 @@ extension CommandTable {
             let sigma = exp(logVariance / 2)
             let kl = 0.5 * (mu * mu + sigma * sigma - logVariance - 1)
             let description = "z[\(dimension)] from \(Format.general(-range)) to \(Format.general(range)) in \(steps) even steps, left to right; "
-                + "the other \(model.latentSize - 1) dimensions stay at μ of \(name) example \(index)"
+                + (model.latentSize == 1 ? "(the only dimension) for \(name) example \(index)"
+                   : (model.latentSize == 2 ? "the other dimension stays" : "the other \(model.latentSize - 1) dimensions stay") + " at μ of \(name) example \(index)")
             try show(grid, command: "traverse", description: description, out: out, context: context) { report in
                 report.add(Quantity("mu", label: "μ of q(z|x) in this dimension", value: mu, unit: "latent units", decimals: 3, setsVariable: false))
                 report.add(Quantity("sigma", label: "σ of q(z|x) in this dimension", value: sigma, unit: "latent units", decimals: 3, setsVariable: false))
@@ -234,7 +235,7 @@ extension CommandTable {
         let image = grid.image()
         if let out {
             try context.engine { () throws in try image.writePNG(to: out) }
-            report.addText("wrote \(description) to \(out) (\(grid.rows)×\(grid.columns) grid, \(image.width)×\(image.height) pixels)")
+            report.addText("wrote \(out) (\(grid.rows)×\(grid.columns) grid, \(image.width)×\(image.height) pixels): \(description)")
         } else {
             report.addText(description + ":")
             report.addText(TerminalPicture.render(grid, style: TerminalPicture.style(for: context.session),
