@@ -103,7 +103,9 @@ extension CommandTable {
         case .completed:
             break
         case .stopped(let epoch, let batch):
-            session.output.write("stopped by Ctrl-C after batch \(batch) of epoch \(epoch); the model and optimiser are as after that step ('undo' returns to before this command)\n")
+            var report = Report.message(command: "train", text: "stopped by Ctrl-C after batch \(batch) of epoch \(epoch); the model and optimiser are as after that step ('undo' returns to before this command)")
+            report.addField("stopped", .bool(true))
+            session.emit(report)
         case .diverged(let epoch, let batch, let restored):
             let what = restored ? "restored the parameters of the last good step" : "there was no earlier step to restore"
             throw context.failure(

@@ -12,9 +12,13 @@ import Foundation
 /// ```
 ///
 /// - `# expect: TEXT` — the next line of stdout is exactly TEXT. Stdout must have no other lines.
+/// - `# expect line containing: TEXT` — some later line of stdout contains TEXT (in order). A
+///   script with these is checked line by line for them instead of exactly: for engine commands,
+///   whose numbers depend on the CPU's BLAS kernels, the numbers are checked with `assert`.
 /// - `# expect error: TEXT` — the next diagnostic on stderr has exactly this headline
 ///   (`case.vae:3:1: error: …`, or the JSON line under `json`), or exactly this message (the part
-///   after `error: `). Stderr must have no other diagnostics.
+///   after `error: `). Stderr must have no other diagnostics. A TEXT ending in `…` matches any
+///   message that starts with the rest.
 /// - `# expect hint: TEXT` — if present, the `hint:` lines of stderr are exactly these, in order.
 /// - `# expect outcome: finished N | quit N | aborted` — how the run ended; without it,
 ///   `finished E` where E is the number of `# expect error:` lines.
@@ -23,6 +27,7 @@ import Foundation
 /// Files and directories whose name starts with `_` are helpers (e.g. sourced by a test), not tests.
 public struct GoldenScript: Sendable {
     public var expectedOutput: [String] = []
+    public var expectedFragments: [String] = []
     public var expectedErrors: [String] = []
     public var expectedHints: [String] = []
     public var expectedOutcome: String?
@@ -30,7 +35,9 @@ public struct GoldenScript: Sendable {
 
     public init(parsing text: String) {
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if let value = Self.value(after: "# expect: ", in: line) {
+            if let value = Self.value(after: "# expect line containing: ", in: line) {
+                expectedFragments.append(value)
+            } else if let value = Self.value(after: "# expect: ", in: line) {
                 expectedOutput.append(value)
             } else if let value = Self.value(after: "# expect error: ", in: line) {
                 expectedErrors.append(value)
@@ -56,7 +63,16 @@ public struct GoldenScript: Sendable {
     public func mismatches(standardOutput: String, standardError: String, outcome actualOutcome: String) -> [String] {
         var problems: [String] = []
         let outputLines = Self.lines(standardOutput)
-        if outputLines != expectedOutput {
+        if !expectedFragments.isEmpty {
+            var remaining = outputLines[...]
+            for fragment in expectedFragments {
+                guard let index = remaining.firstIndex(where: { $0.contains(fragment) }) else {
+                    problems.append("no line of stdout (after the previous match) contains: \(fragment)\nstdout:\n" + standardOutput)
+                    break
+                }
+                remaining = remaining[(index + 1)...]
+            }
+        } else if outputLines != expectedOutput {
             problems.append("stdout differs:\n" + Self.diff(expected: expectedOutput, actual: outputLines))
         }
         let errorLines = Self.lines(standardError)
@@ -64,6 +80,7 @@ public struct GoldenScript: Sendable {
         let errorsMatch = headlines.count == expectedErrors.count
             && zip(headlines, expectedErrors).allSatisfy { headline, expected in
                 headline == expected || Self.message(of: headline) == expected
+                    || (expected.hasSuffix("…") && Self.message(of: headline).hasPrefix(expected.dropLast()))
             }
         if !errorsMatch {
             problems.append("errors differ:\n" + Self.diff(expected: expectedErrors, actual: headlines)
