@@ -187,11 +187,13 @@ final class TrainingDisplay {
                 object.addField("examples", .int(report.examples))
                 context.session.emit(object)
             } else {
+                // A run that blows up (objective=elbo) reaches 1e9 nats: keep the columns aligned.
+                func cell(_ value: Double) -> String {
+                    abs(value) < 1e6 ? Format.fixed(value, decimals: 2) : String(format: "%.3e", value)
+                }
                 output.write(Self.row([
-                    String(report.epoch), Format.fixed(report.train.loss, decimals: 2),
-                    Format.fixed(report.train.reconstruction, decimals: 2), Format.fixed(report.train.kl, decimals: 2),
-                    test.map { Format.fixed($0.loss.mean, decimals: 2) } ?? "-",
-                    test.map { Format.fixed($0.elbo.mean, decimals: 2) } ?? "-",
+                    String(report.epoch), cell(report.train.loss), cell(report.train.reconstruction), cell(report.train.kl),
+                    test.map { cell($0.loss.mean) } ?? "-", test.map { cell($0.elbo.mean) } ?? "-",
                     Format.fixed(report.seconds, decimals: 2),
                 ]))
             }
