@@ -34,7 +34,9 @@ enum Chart {
     static func text(_ panel: ChartPanel, width: Int = 80, height: Int = 10) -> String {
         guard let (low, high) = panel.valueRange else { return "(no finite values to plot)\n" }
         let epochs = panel.epochs
-        let labels = [high, (high + low) / 2, low].map(axisLabel)
+        let middleRow = (height - 1) / 2
+        // The middle label is the value of its row, which is not the midpoint for an even height.
+        let labels = [high, high - Double(middleRow) / Double(height - 1) * (high - low), low].map(axisLabel)
         let labelWidth = labels.map(\.count).max() ?? 1
         let plotWidth = max(1, min(max(epochs * 3 - 2, 1), width - labelWidth - 3))
         var cells = [[Character]](repeating: [Character](repeating: " ", count: plotWidth), count: height)
@@ -61,7 +63,7 @@ enum Chart {
             let label: String
             switch r {
             case 0: label = labels[0]
-            case (height - 1) / 2 where height > 2: label = labels[1]
+            case middleRow where height > 2: label = labels[1]
             case height - 1: label = labels[2]
             default: label = ""
             }

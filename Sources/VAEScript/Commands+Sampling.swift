@@ -25,9 +25,9 @@ extension CommandTable {
             """,
             examples: ["sample", "sample 64 out=samples.png", "sample n=8"]
         ) { context throws(ScriptError) in
+            let out = try pictureFile(context)
             let trainer = try context.requireTrainer()
             let count = try context.arguments.int("n")
-            let out = try pictureFile(context)
             let model = trainer.model
             let shape = tileShape(context, model: model)
             var random = context.randomStream()
@@ -66,11 +66,11 @@ extension CommandTable {
             """,
             examples: ["reconstruct", "reconstruct 16 split=train", "reconstruct out=reconstruction.png"]
         ) { context throws(ScriptError) in
+            let out = try pictureFile(context)
             let (dataset, trainer) = try context.requireDataAndModel()
             let count = try context.arguments.int("n")
             let name = try context.arguments.string("split")
             let split = try context.split(of: dataset, named: name)
-            let out = try pictureFile(context)
             guard count <= split.count else {
                 throw context.failure(argument: "n", "n=\(count), but the \(name) split has only \(Format.grouped(split.count)) examples",
                                       hint: "ask for at most \(split.count)")
@@ -127,6 +127,7 @@ extension CommandTable {
             """,
             examples: ["traverse", "traverse dim=3 steps=11 range=2", "traverse dim=1 index=7 out=traverse.png"]
         ) { context throws(ScriptError) in
+            let out = try pictureFile(context)
             let (dataset, trainer) = try context.requireDataAndModel()
             let model = trainer.model
             let dimension = try context.arguments.int("dim")
@@ -135,7 +136,6 @@ extension CommandTable {
             let index = try context.arguments.int("index")
             let name = try context.arguments.string("split")
             let split = try context.split(of: dataset, named: name)
-            let out = try pictureFile(context)
             guard dimension < model.latentSize else {
                 throw context.failure(argument: "dim", "dim=\(dimension), but the model has \(model.latentSize) latent dimension\(model.latentSize == 1 ? "" : "s") (0…\(model.latentSize - 1))")
             }
@@ -253,12 +253,12 @@ extension CommandTable {
     // MARK: - curves
 
     private static func runCurves(_ context: CommandContext) throws(ScriptError) {
+        let out = try outputFile(context, extensions: [".png", ".csv"])
         let trainer = try context.requireTrainer()
         let history = trainer.history
         guard !history.isEmpty else {
             throw context.missing("training history", remedy: "run 'train' first; curves shows one point per epoch")
         }
-        let out = try outputFile(context, extensions: [".png", ".csv"])
         let epochs = history.map(\.epoch)
         let trainLoss = history.map { Optional($0.train.loss) }
         let trainRecon = history.map { Optional($0.train.reconstruction) }

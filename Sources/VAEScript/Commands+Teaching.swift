@@ -137,18 +137,19 @@ extension CommandTable {
             switch term {
             case .recon:
                 if bernoulli {
-                    report.addText("check: recon = \(signed(recon.mean)) ≤ 0, as the log of a probability must be \(mark(recon.mean <= 0))")
+                    report.addText("\(mark(recon.mean <= 0)) recon = \(signed(recon.mean)) ≤ 0, as the log of a probability must be")
                 } else if recon.mean > 0 {
                     report.addText("note: recon = \(signed(recon.mean)) > 0: a Gaussian density exceeds 1 where σ is small and the fit close; no contradiction")
                 }
                 report.addText("NLL = −recon = \(Format.fixed(-recon.mean, decimals: 2)) \(unit): what the loss adds for reconstruction")
             case .kl:
-                report.addText("check: KL = \(signed(kl.mean)) ≥ 0 \(mark(kl.mean >= 0))")
+                report.addText("\(mark(kl.mean >= 0)) KL = \(signed(kl.mean)) ≥ 0")
             case .elbo:
-                report.addText("check: ELBO = recon − KL = \(signed(recon.mean)) − \(signed(kl.mean)) = \(signed(recon.mean - kl.mean)) \(mark(abs(recon.mean - kl.mean - elbo.mean) <= 1e-6 * max(1, abs(elbo.mean))))")
+                report.addText("\(mark(abs(recon.mean - kl.mean - elbo.mean) <= 1e-6 * max(1, abs(elbo.mean)))) ELBO = recon − KL = \(signed(recon.mean)) − \(signed(kl.mean)) = \(signed(recon.mean - kl.mean))")
             case .loss:
-                report.addText("check: loss = −ELBO = −\(signed(elbo.mean)) = \(Format.fixed(loss.mean, decimals: 2)) = NLL + KL = "
-                               + "\(signed(-recon.mean)) + \(signed(kl.mean)) \(mark(abs(-recon.mean + kl.mean - loss.mean) <= 1e-6 * max(1, abs(loss.mean))))")
+                let holds = abs(-recon.mean + kl.mean - loss.mean) <= 1e-6 * max(1, abs(loss.mean)) && abs(loss.mean + elbo.mean) <= 1e-9 * max(1, abs(loss.mean))
+                report.addText("\(mark(holds)) loss = −ELBO = −\(signed(elbo.mean)) = \(Format.fixed(loss.mean, decimals: 2)) = NLL + KL = "
+                               + "\(signed(-recon.mean)) + \(signed(kl.mean))")
             case .logpx, .gap:
                 break
             }
@@ -171,7 +172,7 @@ extension CommandTable {
             report.add(Quantity("gap", label: "gap = log p̂(x) − ELBO", value: estimate.gap.mean, standardError: estimate.gap.standardError,
                                 unit: unit, preference: .lowerIsBetter, expectation: "≥ 0", setsVariable: false))
             let gap = estimate.gap.mean
-            report.addText("check: gap = \(signed(estimate.logLikelihood.mean)) − \(signed(estimate.elbo.mean)) = \(Format.fixed(gap, decimals: 2)) ≥ 0 \(mark(gap >= 0)): "
+            report.addText("\(mark(gap >= 0)) gap = log p̂(x) − ELBO = \(signed(estimate.logLikelihood.mean)) − \(signed(estimate.elbo.mean)) = \(Format.fixed(gap, decimals: 2)) ≥ 0: "
                            + "the ELBO is below log p̂(x) by KL(q(z|x) ‖ p(z|x)) ≈ \(Format.fixed(gap, decimals: 2)) nats")
             report.addField("examples", .int(count))
             report.addField("k", .int(k))
