@@ -38,7 +38,8 @@ enum Chart {
         // The middle label is the value of its row, which is not the midpoint for an even height.
         let labels = [high, high - Double(middleRow) / Double(height - 1) * (high - low), low].map(axisLabel)
         let labelWidth = labels.map(\.count).max() ?? 1
-        let plotWidth = max(1, min(max(epochs * 3 - 2, 1), width - labelWidth - 3))
+        // Three columns per epoch, but at least 24 so a short run still reads as a slope.
+        let plotWidth = max(1, min(max(epochs * 3 - 2, 24), width - labelWidth - 3))
         var cells = [[Character]](repeating: [Character](repeating: " ", count: plotWidth), count: height)
 
         func column(_ epoch: Int) -> Int {  // epoch from 0

@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+
+/// `vaesh --step FILE` and `pause`: waiting for the user at a real terminal, and not waiting
+/// anywhere else.
+///
+/// At the step prompt the terminal is in line mode (libedit is not reading), so keys are sent as
+/// they are and Enter is a carriage return, which the terminal turns into a newline.
+@Suite("Stepping and pause")
+struct SteppingTests {
+    typealias Key = PseudoTerminal.Key
+
+    static let script = """
+    # a comment runs without a stop
+    echo "narration"
+    let x = 1
+    let y = x + \\
+      1
+    echo "y = {y}"
+    let z = 3
+    echo "z = {z}"
+    echo "done"
+
+    """
+
+    static let stepPrompt = "[Enter: run · c: run the rest · q: stop]"
+
+    @Test("--step shows each command and waits for Enter; echo and comments go through")
+    func stepsThroughCommands() throws {
+        let sandbox = try Sandbox()
+        let file = try sandbox.write("steps.vae", Self.script)
+        let terminal = try PseudoTerminal(arguments: ["--no-rc", "--step", file], environment: sandbox.environment)
+        try terminal.expect("narration\n")
+        try terminal.expect("▸ let x = 1\n" + Self.stepPrompt)
+        terminal.send(Key.enter)
+        // A command continued over two lines is shown, and waited for, once.
+        try terminal.expect("▸ let y = x + \\ ⏎   1\n" + Self.stepPrompt)
+        #expect(!terminal.transcript.contains("y = 2"), "nothing after the stop ran yet")
+        terminal.send(Key.enter)
+        try terminal.expect("y = 2\n")
+        try terminal.expect("▸ let z = 3\n")
+        terminal.send(Key.enter)
+        try terminal.expect("z = 3\ndone\n")
+        #expect(try terminal.waitForExit() == .exited(0))
+    }
+
+    @Test("c runs the rest without stopping")
+    func continueRunsTheRest() throws {
+        let sandbox = try Sandbox()
+        let file = try sandbox.write("steps.vae", Self.script)
+        let terminal = try PseudoTerminal(arguments: ["--no-rc", "--step", file], environment: sandbox.environment)
+        try terminal.expect(Self.stepPrompt)
+        terminal.send("c" + Key.enter)
+        try terminal.expect("y = 2\nz = 3\ndone\n")
+        #expect(try terminal.waitForExit() == .exited(0))
+        #expect(terminal.transcript.components(separatedBy: "▸").count == 2, "one stop only:\n\(terminal.transcript)")
+    }
+
+    @Test("q stops: the rest does not run, and the exit status is 0")
+    func quitStops() throws {
+        let sandbox = try Sandbox()
+        let file = try sandbox.write("steps.vae", Self.script)
+        let later = try sandbox.write("later.vae", "echo \"later file\"\n")
+        let terminal = try PseudoTerminal(arguments: ["--no-rc", "--step", file, later], environment: sandbox.environment)
+        try terminal.expect("▸ let x = 1\n" + Self.stepPrompt)
+        terminal.send(Key.enter)
+        try terminal.expect(Self.stepPrompt)
+        terminal.send("q" + Key.enter)
+        #expect(try terminal.waitForExit() == .exited(0))
+        #expect(!terminal.transcript.contains("y = 2"))
+        #expect(!terminal.transcript.contains("later file"), "q ends the run, not just the file")
+    }
+
+    @Test("Ctrl-C at the step prompt interrupts the script (130)")
+    func interruptAtTheStepPrompt() throws {
+        let sandbox = try Sandbox()
+        let file = try sandbox.write("steps.vae", Self.script)
+        let terminal = try PseudoTerminal(arguments: ["--no-rc", "--step", file], environment: sandbox.environment)
+        try terminal.expect(Self.stepPrompt)
+        terminal.send(Key.interrupt)
+        #expect(try terminal.waitForExit() == .exited(130))
+        #expect(!terminal.transcript.contains("y = 2"))
+    }
+
+    @Test("--step is a no-op when stdin is not a terminal")
+    func stepWithoutATerminal() throws {
+        let sandbox = try Sandbox()
+        let file = try sandbox.write("steps.vae", Self.script)
+        let result = try sandbox.run(["--no-rc", "--step", file])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout == "narration\ny = 2\nz = 3\ndone\n")
+        #expect(!result.stderr.contains("▸"))
+    }
+
+    // MARK: - pause
+
+    static let pauseScript = """
+    echo "before"
+    pause "Look at this"
+    echo "after"
+
+    """
+
+    @Test("pause waits for Enter at a terminal")
+    func pauseWaits() throws {
+        let sandbox = try Sandbox()
+        let file = try sandbox.write("pause.vae", Self.pauseScript)
+        let terminal = try PseudoTerminal(arguments: ["--no-rc", file], environment: sandbox.environment)
+        try terminal.expect("Look at this\n[Enter: go on · c: run to the end · q: quit]")
+        usleep(200_000)
+        #expect(!terminal.transcript.contains("after"), "the script waits")
+        terminal.send(Key.enter)
+        try terminal.expect("after\n")
+        #expect(try terminal.waitForExit() == .exited(0))
+    }
+
+    @Test("q at a pause ends the scripts like quit")
+    func pauseQuit() throws {
+        let sandbox = try Sandbox()
+        let file = try sandbox.write("pause.vae", Self.pauseScript)
+        let terminal = try PseudoTerminal(arguments: ["--no-rc", file], environment: sandbox.environment)
+        try terminal.expect("[Enter: go on")
+        terminal.send("q" + Key.enter)
+        #expect(try terminal.waitForExit() == .exited(0))
+        #expect(!terminal.transcript.contains("after"))
+    }
+
+    @Test("pause does not wait when stdin is not a terminal")
+    func pauseWithoutATerminal() throws {
+        let sandbox = try Sandbox()
+        let file = try sandbox.write("pause.vae", Self.pauseScript)
+        let result = try sandbox.run(["--no-rc", file])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout == "before\nLook at this\nafter\n")
+        #expect(result.stderr == "")
+    }
+}
