@@ -92,7 +92,7 @@ enum Chart {
 
     // MARK: - Picture
 
-    static let panelWidth = 300, panelHeight = 230
+    static let panelWidth = 300, panelHeight = 240
     /// Inside a panel: the plot area and its margins.
     static let plotLeft = 58, plotTop = 30, plotWidth = 226, plotHeight = 160
 
@@ -141,7 +141,7 @@ enum Chart {
             let label = String(epoch + 1)
             canvas.text(label, x: x - Canvas.textWidth(label) / 2, y: y0 + plotHeight + 8, grey: 0)
         }
-        canvas.text("EPOCH", x: x0 + plotWidth - Canvas.textWidth("EPOCH"), y: y0 + plotHeight + 8, grey: 0.3)
+        canvas.text("EPOCH", x: x0 + (plotWidth - Canvas.textWidth("EPOCH")) / 2, y: y0 + plotHeight + 22, grey: 0.3)
         // Series: the test one first, so the train line lies on top where they meet.
         for (values, grey, dashed) in [(panel.test, 0.55, true), (panel.train, 0.0, false)] {
             var previous: (Int, Int)?
@@ -220,6 +220,7 @@ struct Canvas {
         "+": ["...", ".#.", "###", ".#.", "..."], "(": [".#.", "#..", "#..", "#..", ".#."],
         ")": [".#.", "..#", "..#", "..#", ".#."], "=": ["...", "###", "...", "###", "..."],
         "/": ["..#", "..#", ".#.", "#..", "#.."], " ": ["...", "...", "...", "...", "..."],
+        "|": [".#.", ".#.", ".#.", ".#.", ".#."],
         "A": [".#.", "#.#", "###", "#.#", "#.#"], "B": ["##.", "#.#", "##.", "#.#", "##."],
         "C": [".##", "#..", "#..", "#..", ".##"], "D": ["##.", "#.#", "#.#", "#.#", "##."],
         "E": ["###", "#..", "##.", "#..", "###"], "F": ["###", "#..", "##.", "#..", "#.."],

@@ -283,7 +283,7 @@ extension CommandTable {
                 let image = Chart.image([
                     ChartPanel(title: "LOSS (LOWER IS BETTER)", train: trainLoss, test: testLoss),
                     ChartPanel(title: "RECON (HIGHER IS BETTER)", train: trainRecon, test: testRecon),
-                    ChartPanel(title: "KL(Q/P)", train: trainKL, test: testKL),
+                    ChartPanel(title: "KL(Q||P) (LOWER IS BETTER)", train: trainKL, test: testKL),
                 ])
                 try context.engine { () throws in try image.writePNG(to: out) }
                 report.addText("wrote the loss, reconstruction and KL curves of \(history.count) epoch\(history.count == 1 ? "" : "s") to \(out) (\(image.width)×\(image.height) pixels)")
