@@ -79,7 +79,14 @@ enum CSV {
     /// cell that is not a number is a header.
     static func read(_ path: String, hasHeader: Bool?, labelColumn: CSVLabelColumn,
                      scale: CSVScale) throws(DataError) -> CSVTable {
-        var text = try LocalFile.contents(of: path)
+        try decode(LocalFile.contents(of: path), name: path, hasHeader: hasHeader, labelColumn: labelColumn, scale: scale)
+    }
+
+    /// Decodes CSV text held in memory (raw or gzip'd), as `read` does; `name` stands for the path
+    /// in messages. The entry point the fuzzer drives.
+    static func decode(_ bytes: [UInt8], name path: String, hasHeader: Bool?, labelColumn: CSVLabelColumn,
+                       scale: CSVScale) throws(DataError) -> CSVTable {
+        var text = bytes
         if Zlib.isGzip(text) {
             do throws(Zlib.Failure) { text = try Zlib.gunzip(text) } catch {
                 switch error {

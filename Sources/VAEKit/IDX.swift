@@ -79,6 +79,13 @@ enum IDX {
         return try readRaw(path: path, file: file, firstBytes: Array(sniff[0..<sniffed]))
     }
 
+    /// Decodes an IDX file held in memory, raw or gzip'd, with exactly the checks `read` makes;
+    /// `name` stands for the path in messages. The entry point the fuzzer drives.
+    static func decode(_ bytes: [UInt8], name: String) throws(DataError) -> IDXArray {
+        if Zlib.isGzip(bytes) { return try readGzip(path: name, compressed: bytes) }
+        return try readRaw(path: name, file: InMemoryFile(bytes), firstBytes: [])
+    }
+
     /// The bytes of an IDX file holding `array` (the writer tests and tools use).
     static func encode(_ array: IDXArray, elementType: UInt8 = IDXElementType.unsignedByte.rawValue) -> [UInt8] {
         var bytes: [UInt8] = [0, 0, elementType, UInt8(array.dimensions.count)]
@@ -136,7 +143,7 @@ enum IDX {
 
     // MARK: - Raw files
 
-    private static func readRaw(path: String, file: LocalFile, firstBytes: [UInt8]) throws(DataError) -> IDXArray {
+    private static func readRaw(path: String, file: some IDXByteSource, firstBytes: [UInt8]) throws(DataError) -> IDXArray {
         var magic = firstBytes
         magic += try readExactly(4 - magic.count, from: file)
         guard magic.count == 4 else { throw .truncated(path: path, expected: 4, found: magic.count) }
@@ -161,7 +168,7 @@ enum IDX {
         return IDXArray(dimensions: header.dimensions, elements: elements)
     }
 
-    private static func readExactly(_ count: Int, from file: LocalFile) throws(DataError) -> [UInt8] {
+    private static func readExactly(_ count: Int, from file: some IDXByteSource) throws(DataError) -> [UInt8] {
         guard count > 0 else { return [] }
         var bytes = [UInt8](repeating: 0, count: count)
         let read = try bytes.withUnsafeMutableBytes { buffer in
@@ -248,5 +255,43 @@ enum IDX {
         case .truncated: .corruptGzip(path: path, reason: "the compressed stream ends early (truncated file)")
         case .corrupt(let reason): .corruptGzip(path: path, reason: reason)
         }
+    }
+}
+
+// MARK: - Byte sources
+
+/// What the raw reader needs from a file: its length up front, then reads in order. A file on disk
+/// (`LocalFile`) and bytes in memory (`decode`) both provide it, so both take the same checks.
+protocol IDXByteSource {
+    var size: Int { get }
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(DataError) -> Int
+    func readRest() throws(DataError) -> [UInt8]
+}
+
+extension LocalFile: IDXByteSource {}
+
+/// Bytes already in memory, read like a file.
+private final class InMemoryFile: IDXByteSource {
+    private let bytes: [UInt8]
+    private var offset = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    var size: Int { bytes.count }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(DataError) -> Int {
+        let count = min(buffer.count, bytes.count - offset)
+        guard count > 0, let base = buffer.baseAddress else { return 0 }
+        bytes.withUnsafeBytes { source in
+            guard let from = source.baseAddress else { return }
+            base.copyMemory(from: from + offset, byteCount: count)
+        }
+        offset += count
+        return count
+    }
+
+    func readRest() throws(DataError) -> [UInt8] {
+        defer { offset = bytes.count }
+        return Array(bytes[offset...])
     }
 }

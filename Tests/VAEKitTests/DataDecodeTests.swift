@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+@testable import VAEKit
+
+/// The in-memory entry points the fuzzers drive (`IDX.decode`, `CSV.decode`) must give what the
+/// path-based readers give for the same bytes: the same array, or the same error.
+@Suite struct DataDecodeTests {
+    /// Raw and gzip'd IDX files, good and damaged in the ways the catalogue lists.
+    static let idxCases: [(String, [UInt8])] = {
+        let images = IDX.encode(DataFixture.images(count: 3))
+        var lying = images
+        lying[7] = 200  // count 3 → 200: the file is far shorter than declared
+        var huge = [UInt8](images.prefix(16))
+        huge[4...7] = [0x7F, 0xFF, 0xFF, 0xFF]  // 2 GB declared in a 16-byte file
+        return [
+            ("raw", images),
+            ("gzip", Zlib.compress(images)),
+            ("empty", []),
+            ("one byte", [0]),
+            ("bad magic", [1, 2, 3, 4] + images.dropFirst(4)),
+            ("truncated", Array(images.dropLast(5))),
+            ("trailing", images + [9]),
+            ("lying count", lying),
+            ("2 GB header", huge),
+            ("truncated gzip", Array(Zlib.compress(images).dropLast(12))),
+            ("gzip of a lie", Zlib.compress(huge)),
+        ]
+    }()
+
+    @Test func idxDecodeAgreesWithRead() throws {
+        try withTemporaryFolder { folder in
+            for (name, bytes) in Self.idxCases {
+                let path = try folder.write("case", bytes)
+                let fromFile = Result { try IDX.read(path) }
+                let fromBytes = Result { try IDX.decode(bytes, name: path) }
+                switch (fromFile, fromBytes) {
+                case (.success(let a), .success(let b)):
+                    #expect(a == b, "\(name)")
+                case (.failure(let a as DataError), .failure(let b as DataError)):
+                    #expect(a.message == b.message, "\(name)")
+                default:
+                    Issue.record("\(name): read gave \(fromFile), decode gave \(fromBytes)")
+                }
+            }
+        }
+    }
+
+    @Test func hugeHeaderInMemoryIsRefusedBeforeAllocating() {
+        let error = dataError { _ = try IDX.decode(Self.idxCases[8].1, name: "huge") }
+        guard case .truncated(_, let expected, let found)? = error else {
+            Issue.record("expected truncated, got \(String(describing: error))")
+            return
+        }
+        #expect(expected == 16 + 0x7FFF_FFFF * 4 * 3 && found == 16)
+    }
+
+    @Test func csvDecodeAgreesWithRead() throws {
+        let cases: [(String, String)] = [
+            ("kaggle", DataCSVTests.kaggle),
+            ("fractions", "0.1,0.2,0.3\n1,0,0.25\n"),
+            ("ragged", "1,2,3\n4,5\n"),
+            ("text cell", "1,2\nx,3\n"),
+            ("empty", ""),
+            ("blank lines", "\n \n\t\n"),
+        ]
+        try withTemporaryFolder { folder in
+            for (name, text) in cases {
+                for gzip in [false, true] {
+                    let bytes = gzip ? Zlib.compress(Array(text.utf8)) : Array(text.utf8)
+                    let path = try folder.write("case.csv", bytes)
+                    let fromFile = Result { try CSV.read(path, hasHeader: nil, labelColumn: .automatic, scale: .automatic) }
+                    let fromBytes = Result {
+                        try CSV.decode(bytes, name: path, hasHeader: nil, labelColumn: .automatic, scale: .automatic)
+                    }
+                    switch (fromFile, fromBytes) {
+                    case (.success(let a), .success(let b)):
+                        #expect(a.rows == b.rows && a.dimension == b.dimension && a.labels == b.labels, "\(name)")
+                    case (.failure(let a as DataError), .failure(let b as DataError)):
+                        #expect(a.message == b.message, "\(name)")
+                    default:
+                        Issue.record("\(name): read gave \(fromFile), decode gave \(fromBytes)")
+                    }
+                }
+            }
+        }
+    }
+}
