@@ -26,9 +26,15 @@ final class KeyboardPause: PauseHost {
 
     func waitForUser(prompt: String) -> PauseAnswer {
         if runsToEnd { return .proceed }
+        // Into the prompt phase before the prompt shows, so a Ctrl-C pressed as soon as it shows
+        // wakes the read; one pressed before (while the command ran) counts too.
+        SignalHandling.enter(.prompt)
+        if Interrupt.isRequested {
+            SignalHandling.enter(.running)
+            return .interrupted
+        }
         fputs(prompt, stderr)
         fflush(stderr)
-        SignalHandling.enter(.prompt)
         let line = readLine()
         let interrupted = SignalHandling.takePromptInterrupt()
         SignalHandling.enter(.running)
