@@ -71,8 +71,9 @@ extension CommandTable {
             discussion: """
             Prints the text, if any, then waits for Enter when standard input is a terminal, so a \
             teacher can talk about what is on the screen. Enter goes on, c goes on without \
-            stopping at later pauses (or --step stops), q ends the scripts as 'quit' does, Ctrl-C \
-            interrupts. When stdin is not a terminal (a pipe, CI, a test) it only prints the text.
+            stopping at later pauses (or --step stops), q ends the scripts as 'quit' does (in a \
+            script sourced at the prompt it returns to the prompt), Ctrl-C interrupts. When stdin \
+            is not a terminal (a pipe, CI, a test) it only prints the text.
             """,
             examples: ["pause", #"pause "Look at the sign of each term""#]
         ) { context throws(ScriptError) in
@@ -82,9 +83,11 @@ extension CommandTable {
             switch host.waitForUser(prompt: "[Enter: go on · c: run to the end · q: quit] ") {
             case .proceed, .runToEnd:
                 break
-            case .stop:
+            case .stop where context.session.sourceStack.first.map({ $0.name != nil }) ?? true:
+                // Scripts run from the command line end here, as with 'quit'.
                 context.session.pendingOutcome = .quit(status: 0)
-            case .interrupted:
+            case .stop, .interrupted:
+                // At the keyboard (a script 'source'd there), stopping returns to the prompt, as Ctrl-C does.
                 context.session.interrupt.request()
                 throw .interrupted(at: context.location)
             }
