@@ -58,7 +58,7 @@ struct VaeshCommand: ParsableCommand {
 
     @Flag(help: ArgumentHelp(
         "Run the script files one command at a time: show each, wait for Enter (c: run the rest, q: stop).",
-        discussion: "Ignored when standard input is not a terminal."))
+        discussion: "echo and pause lines run without a stop. Ignored when standard input is not a terminal."))
     var step = false
 }
 
