@@ -242,6 +242,10 @@ private struct ImageFile {
         if dimensions[0] > 0 && (width == 0 || height == 0) {
             throw .zeroDimension(path: images, dimensions: dimensions)
         }
+        // With no images the header's product is 0 whatever the image size, so the size itself
+        // can still overflow (e.g. 0 × 4,160,749,567 × 4,292,412,420).
+        let (dimension, overflow) = width.multipliedReportingOverflow(by: height)
+        guard !overflow else { throw .sizeOverflow(path: images, dimensions: dimensions) }
         var labelValues: [UInt8]?
         if let labels {
             let labelArray = try IDX.read(labels)
@@ -254,7 +258,7 @@ private struct ImageFile {
             }
             labelValues = labelArray.elements
         }
-        let split = DataSplit(name: name, source: images, storage: .bytes(array.elements), dimension: width * height,
+        let split = DataSplit(name: name, source: images, storage: .bytes(array.elements), dimension: dimension,
                               labels: labelValues, stream: stream, first: 0, count: dimensions[0])
         return ImageFile(split: split, width: width, height: height)
     }

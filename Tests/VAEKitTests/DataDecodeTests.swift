@@ -85,3 +85,19 @@ import Testing
         }
     }
 }
+
+/// Inputs the fuzzers found, each once a crash; now each is an error naming the file.
+@Suite struct FuzzRegressionTests {
+    /// FuzzIDX: no images, but an image size whose area overflows Int (the header's product is 0).
+    @Test func emptyIDXWithAnOverflowingImageSize() throws {
+        let bytes: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 0, 0xF7, 0xFF, 0xFF, 0xFF, 0xFF, 0xD9, 0x04, 0x04]
+        try withTemporaryFolder { folder in
+            let path = try folder.write("empty-but-huge", bytes)
+            let error = dataError { _ = try Dataset.idx(images: path) }
+            guard case .sizeOverflow? = error else {
+                Issue.record("expected sizeOverflow, got \(String(describing: error))")
+                return
+            }
+        }
+    }
+}
