@@ -28,12 +28,30 @@ public enum Diagnostics {
         var text = sourceName.map { "\($0):\(location): " } ?? ""
         text += "\(errorLabel) \(message(error))\n"
         if let sourceLine, location.column >= 1, location.column <= sourceLine.count + 1 {
-            text += sourceLine + "\n" + caretLine(sourceLine, column: location.column, length: highlightLength(error)) + "\n"
+            let (shownLine, column) = window(sourceLine, around: location.column)
+            let length = min(highlightLength(error), shownLine.count + 1 - column)
+            text += shownLine + "\n" + caretLine(shownLine, column: column, length: length) + "\n"
         }
         if let hint = hint(error) {
             text += (color ? "\u{1B}[1;36mhint:\u{1B}[0m" : "hint:") + " \(hint)\n"
         }
         return text
+    }
+
+    /// The widest source line shown under an error; a longer one is cut to this many characters
+    /// around the error's column, with "…" where it was cut.
+    static let widestSourceLine = 160
+
+    /// `line`, cut to `widestSourceLine` characters around `column` when it is longer, and the
+    /// column of the same character in what is shown.
+    static func window(_ line: String, around column: Int) -> (line: String, column: Int) {
+        let characters = Array(line)
+        guard characters.count > widestSourceLine else { return (line, column) }
+        let start = max(0, min(column - 1 - widestSourceLine / 2, characters.count - widestSourceLine))
+        let end = min(characters.count, start + widestSourceLine)
+        let before = start > 0 ? "…" : ""
+        let after = end < characters.count ? "…" : ""
+        return (before + String(characters[start..<end]) + after, column - start + before.count)
     }
 
     /// Spaces up to the column (tabs kept, so the caret lines up under a tab-indented line), then
@@ -57,8 +75,49 @@ public enum Diagnostics {
         }
     }
 
-    /// The one-line message, without location or hint.
+    /// The longest message printed whole; a longer one (a huge path inside an engine error) is cut.
+    static let longestMessage = 1_000
+
+    /// The one-line message, without location or hint: words from the input are shown through
+    /// `quoted`, so a 1 MB word or a control character cannot make it long or break it in two.
     public static func message(_ error: ScriptError) -> String {
+        let text = fullMessage(error)
+        let oneLine = text.contains(where: \.isNewline) ? escapingControls(text) : text
+        guard oneLine.count > longestMessage else { return oneLine }
+        return String(oneLine.prefix(longestMessage)) + "… (\(oneLine.count) characters)"
+    }
+
+    /// The longest word from the input that a message quotes whole.
+    static let longestQuotedWord = 60
+
+    /// A word from the input as a message quotes it: control characters escaped (`\n`, `\u{1B}`),
+    /// and cut after `longestQuotedWord` characters with its length.
+    static func quoted(_ word: String) -> String {
+        let escaped = escapingControls(word)
+        guard escaped.count > longestQuotedWord else { return escaped }
+        return String(escaped.prefix(longestQuotedWord)) + "… (\(word.count) characters)"
+    }
+
+    private static func escapingControls(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var result = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where isControl(scalar): result += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar == "\u{2028}" || scalar == "\u{2029}"
+    }
+
+    private static func fullMessage(_ error: ScriptError) -> String {
         switch error {
         case .incomplete(.unterminatedString(let quote), _):
             return "unterminated string: no closing \(quote) before the end of the input"
@@ -67,26 +126,26 @@ public enum Diagnostics {
         case .syntax(let text, _):
             return text
         case .unknownCommand(let name, let suggestion, _):
-            return "unknown command '\(name)'" + didYouMean(suggestion)
+            return "unknown command '\(quoted(name))'" + didYouMean(suggestion)
         case .unknownSubcommand(let word, let command, let choices, let suggestion, _):
             if word.isEmpty { return "'\(command)' needs one of: \(choices.joined(separator: ", "))" }
-            return "unknown subcommand '\(word)' for '\(command)'" + didYouMean(suggestion)
+            return "unknown subcommand '\(quoted(word))' for '\(command)'" + didYouMean(suggestion)
         case .unknownOption(let option, let command, let suggestion, _, _):
-            return "unknown option '\(option)' for '\(command)'" + didYouMean(suggestion)
+            return "unknown option '\(quoted(option))' for '\(command)'" + didYouMean(suggestion)
         case .invalidValue(let value, let argument, let command, let expected, let suggestion, _, _):
-            return "invalid value '\(value)' for '\(argument)' of '\(command)': expected \(expected)" + didYouMean(suggestion)
+            return "invalid value '\(quoted(value))' for '\(argument)' of '\(command)': expected \(expected)" + didYouMean(suggestion)
         case .outOfRange(let value, let argument, let command, let requirement, _, _):
-            return "invalid value '\(value)' for '\(argument)' of '\(command)': must be \(requirement)"
+            return "invalid value '\(quoted(value))' for '\(argument)' of '\(command)': must be \(requirement)"
         case .missingArgument(let argument, let command, _):
             return "missing required argument '\(argument)' for '\(command)'"
         case .unexpectedArgument(let word, let command, _, _):
-            return "unexpected argument '\(word)' for '\(command)'"
+            return "unexpected argument '\(quoted(word))' for '\(command)'"
         case .duplicateArgument(let argument, let command, _, _):
             return "'\(argument)' is given twice for '\(command)'"
         case .unknownVariable(let name, let suggestion, _):
-            return "unknown variable '\(name)'" + didYouMean(suggestion)
+            return "unknown variable '\(quoted(name))'" + didYouMean(suggestion)
         case .unknownFunction(let name, let suggestion, _):
-            return "unknown function '\(name)'" + didYouMean(suggestion)
+            return "unknown function '\(quoted(name))'" + didYouMean(suggestion)
         case .wrongArgumentCount(let function, let expected, let got, _):
             let noun = expected == "1" ? "argument" : "arguments"
             return "\(function) takes \(expected) \(noun), got \(got)"

@@ -4,15 +4,27 @@ enum Suggestions {
     /// (insertions, deletions, substitutions and swaps of neighbours all cost 1) is at most a third
     /// of the longer word's length (at least 1, at most 3), or when `word` (2+ characters) starts it:
     /// `lrr` → `lr`, `trian` → `train`, `hist` → `history`. Ties go to the earlier candidate.
+    ///
+    /// The distance is at least the difference in length, so a word more than 3 characters
+    /// longer or shorter than a candidate never needs the O(n·m) table: a 1 MB word costs one pass.
     static func closest(to word: String, in candidates: [String]) -> String? {
         let lowered = word.lowercased()
+        let length = word.count
+        let loweredLength = lowered.count
         var best: (candidate: String, distance: Int)?
         for candidate in candidates where candidate != word {
-            let distance = editDistance(lowered, candidate.lowercased())
-            let allowed = min(3, max(1, max(word.count, candidate.count) / 3))
-            let isPrefix = word.count >= 2 && candidate.lowercased().hasPrefix(lowered)
-            guard distance <= allowed || isPrefix else { continue }
-            let score = isPrefix ? min(distance, allowed) : distance
+            let loweredCandidate = candidate.lowercased()
+            let allowed = min(3, max(1, max(length, candidate.count) / 3))
+            let isPrefix = length >= 2 && loweredCandidate.hasPrefix(lowered)
+            let score: Int
+            if abs(loweredLength - loweredCandidate.count) > allowed {
+                guard isPrefix else { continue }
+                score = allowed
+            } else {
+                let distance = editDistance(lowered, loweredCandidate)
+                guard distance <= allowed || isPrefix else { continue }
+                score = isPrefix ? min(distance, allowed) : distance
+            }
             if best == nil || score < best?.distance ?? .max {
                 best = (candidate, score)
             }

@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+@testable import VAEScript
+
+/// Input far beyond what anyone types: a 1 MB word, a 1 MB line, control characters inside a
+/// quoted word. The error is still one short line, the caret still points at the right character,
+/// and finding a suggestion takes one pass over the word, not seconds.
+@Suite struct LongInputTests {
+    static let megabyte = String(repeating: "x", count: 1_000_000)
+
+    @Test func aMegabyteWordIsQuotedShortly() {
+        let error = ScriptError.unknownCommand(Self.megabyte, suggestion: nil, at: SourceLocation(line: 1, column: 1))
+        let text = Diagnostics.render(error, sourceName: "long.vae", sourceLine: Self.megabyte)
+        let lines = text.split(separator: "\n")
+        #expect(lines[0] == "long.vae:1:1: error: unknown command '\(String(repeating: "x", count: 60))… (1000000 characters)'")
+        #expect(lines.allSatisfy { $0.count <= Diagnostics.widestSourceLine + 2 + 60 })
+        #expect(text.count < 1_000)
+    }
+
+    @Test func aLongLineIsShownAroundTheError() {
+        let line = String(repeating: "a", count: 200) + "BAD" + String(repeating: "b", count: 300)
+        let error = ScriptError.unknownCommand("BAD", suggestion: nil, at: SourceLocation(line: 3, column: 201))
+        let lines = Diagnostics.render(error, sourceName: nil, sourceLine: line).split(separator: "\n").map(Array.init)
+        let shown = lines[1], caret = lines[2]
+        #expect(shown.first == "…" && shown.last == "…" && shown.count == Diagnostics.widestSourceLine + 2)
+        let column = caret.firstIndex(of: "^") ?? 0
+        #expect(String(shown[column..<column + 3]) == "BAD")
+        #expect(String(caret[column...]) == "^~~")
+    }
+
+    @Test func anErrorAtTheEndOfALongLine() {
+        let line = String(repeating: "a", count: 500)
+        let error = ScriptError.incomplete(.lineContinuation, at: SourceLocation(line: 1, column: 501))
+        let lines = Diagnostics.render(error, sourceName: nil, sourceLine: line).split(separator: "\n").map(Array.init)
+        #expect(lines[1].first == "…" && lines[1].last == "a")
+        #expect(lines[2].firstIndex(of: "^") == lines[1].count)
+    }
+
+    @Test func controlCharactersCannotBreakTheLine() {
+        let error = ScriptError.unknownCommand("a\nb\u{1B}[2Jc", suggestion: nil, at: SourceLocation(line: 1, column: 1))
+        #expect(Diagnostics.message(error) == "unknown command 'a\\nb\\u{1B}[2Jc'")
+        let json = Diagnostics.render(error, sourceName: "x.vae", sourceLine: nil, json: true)
+        #expect(json.filter { $0 == "\n" }.count == 1)
+    }
+
+    @Test func engineMessagesAreCapped() {
+        let error = ScriptError.engine(message: Self.megabyte + ": no such file", hint: nil, at: SourceLocation(line: 1, column: 1))
+        let message = Diagnostics.message(error)
+        #expect(message.count < Diagnostics.longestMessage + 40 && message.hasSuffix("… (1000014 characters)"))
+    }
+
+    @Test func suggestionsForAMegabyteWordTakeOnePass() {
+        let names = CommandTable.standard.allNames
+        let start = ContinuousClock.now
+        #expect(Suggestions.closest(to: Self.megabyte, in: names) == nil)
+        #expect(Suggestions.closest(to: "tra" + Self.megabyte, in: names) == nil)
+        #expect(ContinuousClock.now - start < .seconds(1))
+        // The short cut changes no answer: prefixes and typos still find their command.
+        #expect(Suggestions.closest(to: "hist", in: names) == "history")
+        #expect(Suggestions.closest(to: "trian", in: names) == "train")
+        #expect(Suggestions.closest(to: "recon-and-much-more", in: names) == nil)
+    }
+}
