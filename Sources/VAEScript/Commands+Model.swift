@@ -49,8 +49,8 @@ extension CommandTable {
             session.workbench.undoPoint = nil
             session.refreshPrompt()
             var report = Report(command: "model")
-            report.addText("model \(configuration.summary): \(describe(configuration))")
-            report.add(.count("parameters", model.parameters.count))
+            report.addText("model \(configuration.summary): \(describe(configuration)); \(Format.grouped(model.parameters.count)) parameters")
+            report.add(Quantity.count("parameters", model.parameters.count).jsonOnly)
             report.addText("initialised like PyTorch's nn.Linear, U(±1/√fan_in), seed \(seed); optimiser \(optimizer.kind.name), lr \(Format.exact(optimizer.learningRate))")
             report.addField("architecture", .string(configuration.summary))
             context.report(report)
@@ -107,8 +107,8 @@ extension CommandTable {
             session.workbench.undoPoint = nil
             session.refreshPrompt()
             var report = Report(command: "open")
-            report.addText("opened \(path): \(info.configuration.summary), \(describe(info.configuration))")
-            report.add(.count("parameters", model.parameters.count))
+            report.addText("opened \(path): \(info.configuration.summary), \(describe(info.configuration)); \(Format.grouped(model.parameters.count)) parameters")
+            report.add(Quantity.count("parameters", model.parameters.count).jsonOnly)
             if let epochs = info.epochs { report.addText("trained for \(epochs) epochs (\(info.steps ?? 0) steps) when saved") }
             for assumption in info.assumptions { report.addText("assumed: \(assumption)") }
             if !model.parametersAreFinite { report.addText("warning: some parameters are NaN or infinite") }

@@ -165,8 +165,8 @@ extension CommandTable {
                                 unit: nats, preference: .higherIsBetter, expectation: "≤ log p(x)"))
             report.add(Quantity("gap", label: "gap = log p̂(x) − ELBO", value: estimate.gap.mean, standardError: estimate.gap.standardError,
                                 unit: nats, preference: .lowerIsBetter, expectation: "≥ 0"))
-            report.add(.count("examples", estimate.examples))
-            report.add(.count("k", k))
+            report.add(Quantity.count("examples", estimate.examples).jsonOnly)
+            report.add(Quantity.count("k", k).jsonOnly)
             report.addText("the gap is KL(q(z|x) ‖ p(z|x)), the encoder's distance from the true posterior: log p(x) = ELBO + gap")
             context.report(report)
         },
