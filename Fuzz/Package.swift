@@ -1,0 +1,27 @@
+// swift-tools-version:5.4
+// The fuzz targets, in a package of their own so that the main package's builds (and CI's test
+// run) never compile them. `scripts/fuzz` builds them with
+//     swift build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -enable-testing
+// and runs each one for a while. See README.md.
+//
+// Tools version 5.4 on purpose: from 5.5 on, SwiftPM renames an executable's entry point to
+// `<Target>_main` and links `main` to it, which fails for a libFuzzer target (it has no entry
+// point of its own; libFuzzer provides `main`).
+import PackageDescription
+
+let package = Package(
+    name: "vaesh-fuzz",
+    dependencies: [.package(name: "vaesh", path: "..")],
+    targets: [
+        // MARK: - The language
+        .executableTarget(name: "FuzzScript", dependencies: [.product(name: "VAEScript", package: "vaesh")]),
+        .executableTarget(name: "FuzzInterpreter", dependencies: [
+            .product(name: "VAEScript", package: "vaesh"), .product(name: "VAEKit", package: "vaesh"),
+        ]),
+
+        // MARK: - The loaders
+        .executableTarget(name: "FuzzIDX", dependencies: [.product(name: "VAEKit", package: "vaesh")]),
+        .executableTarget(name: "FuzzCSV", dependencies: [.product(name: "VAEKit", package: "vaesh")]),
+        .executableTarget(name: "FuzzSafeTensors", dependencies: [.product(name: "VAEKit", package: "vaesh")]),
+    ]
+)
