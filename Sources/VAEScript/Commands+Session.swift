@@ -149,7 +149,8 @@ extension CommandTable {
         },
     ]
 
-    /// The text of a script, or an error that says why not.
+    /// The text of a script, or an error that says why not: the same rules as the shell's own
+    /// script files (`ScriptText`: no NUL byte, valid UTF-8, a byte-order mark dropped).
     static func readScript(_ path: String, at location: SourceLocation) throws(ScriptError) -> String {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -158,12 +159,10 @@ extension CommandTable {
         guard !isDirectory.boolValue else {
             throw .fileNotReadable(path: path, reason: "it is a directory", at: location)
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .fileNotReadable(path: path, reason: "permission denied", at: location)
+        do {
+            return try ScriptText.read(path: path)
+        } catch {
+            throw .fileNotReadable(path: path, reason: error.reason, at: location)
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw .fileNotReadable(path: path, reason: "not UTF-8 text", at: location)
-        }
-        return text
     }
 }

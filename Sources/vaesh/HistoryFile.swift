@@ -1,4 +1,5 @@
 import Glibc
+import VAEScript
 
 /// The persisted command history: plain text, one entry per line, oldest first.
 ///

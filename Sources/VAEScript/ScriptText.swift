@@ -1,24 +1,29 @@
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Why a script's bytes cannot become text: one line for the user, shown as
 /// `vaesh: cannot read 'tour.vae': <reason>`.
-struct ScriptReadError: Error {
-    let name: String
-    let reason: String
+public struct ScriptReadError: Error {
+    public let name: String
+    public let reason: String
 
-    var message: String { "vaesh: cannot read '\(name)': \(reason)" }
+    public var message: String { "vaesh: cannot read '\(name)': \(reason)" }
 }
 
 /// Turns the bytes of a script (a file, or one line of a pipe) into text, or says why it can't.
+/// The shell's script files, its pipes and `source` all go through it, so they refuse the same input.
 ///
 /// - A NUL byte is refused: it means a binary file, and no command can contain one.
 /// - Invalid UTF-8 is refused with its line number rather than silently replaced, so a script
 ///   never runs a command the author didn't write.
 /// - A leading byte-order mark is dropped and `\r\n` becomes `\n`, so files saved by Windows
 ///   editors run unchanged.
-enum ScriptText {
+public enum ScriptText {
     /// Decodes a whole script; `firstLine` numbers lines in the message (pipes decode line by line).
-    static func decode(_ bytes: some Collection<UInt8>, name: String, firstLine: Int = 1) throws(ScriptReadError) -> String {
+    public static func decode(_ bytes: some Collection<UInt8>, name: String, firstLine: Int = 1) throws(ScriptReadError) -> String {
         var body = Array(bytes)
         if firstLine == 1 && body.starts(with: [0xEF, 0xBB, 0xBF]) { body.removeFirst(3) }
         var line = firstLine
@@ -42,12 +47,12 @@ enum ScriptText {
     }
 
     /// Reads and decodes the script file at `path`.
-    static func read(path: String) throws(ScriptReadError) -> String {
+    public static func read(path: String) throws(ScriptReadError) -> String {
         try decode(readBytes(path: path), name: path)
     }
 
     /// The bytes of the file at `path`; a directory or an unreadable file is an error.
-    static func readBytes(path: String) throws(ScriptReadError) -> [UInt8] {
+    public static func readBytes(path: String) throws(ScriptReadError) -> [UInt8] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw ScriptReadError(name: path, reason: systemReason(errno)) }
         defer { close(descriptor) }
@@ -59,7 +64,7 @@ enum ScriptText {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65_536)
         while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            let count = chunk.withUnsafeMutableBytes { systemRead(descriptor, $0.baseAddress, $0.count) }
             if count == 0 { return bytes }
             if count < 0 {
                 if errno == EINTR { continue }
@@ -70,8 +75,16 @@ enum ScriptText {
     }
 
     /// `strerror`'s text starting lower-case, to read as the tail of our sentence.
-    static func systemReason(_ code: Int32) -> String {
+    public static func systemReason(_ code: Int32) -> String {
         let text = String(cString: strerror(code))
         return text.prefix(1).lowercased() + text.dropFirst()
     }
+}
+
+private func systemRead(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    return Glibc.read(descriptor, buffer, count)
+    #else
+    return Darwin.read(descriptor, buffer, count)
+    #endif
 }
