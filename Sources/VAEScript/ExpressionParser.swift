@@ -107,7 +107,10 @@ enum ExpressionParser {
         if lexemes.count > maximumLexemes {
             throw .syntax("expression too long: at most \(maximumLexemes) numbers, names and operators", at: lexemes[maximumLexemes].location)
         }
-        lexemes.append(Lexeme(symbol: .end, text: "", location: characters.last.map { $0.location.advanced(by: 1) } ?? end))
+        // The end is just past the last character, unless that ends a line (`{1 +` then a line
+        // break inside a string): past it is no column of that line, so the end is `end`.
+        let last = characters.last.flatMap { Lexer.isNewline($0.character) ? nil : $0 }
+        lexemes.append(Lexeme(symbol: .end, text: "", location: last.map { $0.location.advanced(by: 1) } ?? end))
         return lexemes
     }
 
