@@ -25,7 +25,11 @@ public enum Activation: String, Sendable, Codable, CaseIterable {
     func backward<T: VAEScalar>(_ dY: UnsafeMutablePointer<T>, output y: UnsafePointer<T>, count: Int) {
         switch self {
         case .relu:
-            for i in 0..<count where y[i] <= 0 { dY[i] = 0 }
+            // A select, not a branch, so the loop vectorises.
+            for i in 0..<count {
+                let d = dY[i]
+                dY[i] = y[i] <= 0 ? 0 : d
+            }
         case .tanh:
             // tanh′(a) = 1 − tanh²(a)
             for i in 0..<count { dY[i] *= 1 - y[i] * y[i] }

@@ -49,17 +49,17 @@ extension Likelihood {
         var sum: T = 0
         switch self {
         case .bernoulli:
-            // log p = x·l − softplus(l), with softplus(l) = max(l, 0) + log1p(e^−|l|) (stable at ±100).
-            // ∂/∂l = x − σ(l), and σ(l) shares e^−|l| with the softplus.
-            for d in 0..<dimension {
-                let l = output[d], x = target[d]
-                let e = T.exp(-abs(l))
-                sum += x * l - max(l, 0) - T.log(onePlus: e)
-                if let dOutput {
-                    let sigmoid = l >= 0 ? 1 / (1 + e) : e / (1 + e)
-                    dOutput[d] = scale * (x - sigmoid)
-                }
+            if T.self == Float.self {
+                // The eight-lane kernel (VectorMath.swift); Double, used by the gradient checks,
+                // keeps the reference below.
+                let result = VectorMath.bernoulli(
+                    logits: UnsafeRawPointer(output).assumingMemoryBound(to: Float.self),
+                    targets: UnsafeRawPointer(target).assumingMemoryBound(to: Float.self), dimension: dimension,
+                    dOutput: dOutput.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: Float.self) },
+                    scale: unsafeBitCast(scale, to: Float.self))
+                return unsafeBitCast(result, to: T.self)
             }
+            sum = Self.bernoulliReference(output: output, target: target, dimension: dimension, dOutput: dOutput, scale: scale)
         case .gaussian(let sigma):
             // log N(x; μ, σ²) = −½·log(2πσ²) − (x − μ)²/(2σ²);  ∂/∂μ = (x − μ)/σ²
             let inverseVariance = T(1 / (sigma * sigma))
@@ -80,6 +80,28 @@ extension Likelihood {
                 sum += -halfLogTwoPi - logVariance[d] / 2 - r * r * inverseVariance / 2
                 if let dOutput { dOutput[d] = scale * r * inverseVariance }
                 if let dLogVariance { dLogVariance[d] += scale * (r * r * inverseVariance - 1) / 2 }
+            }
+        }
+        return sum
+    }
+
+    /// The Bernoulli case of `logLikelihood`, one pixel at a time with libm's exp and log1p: the
+    /// reference the Float kernel `VectorMath.bernoulli` is tested against.
+    ///
+    /// log p = x·l − softplus(l), with softplus(l) = max(l, 0) + log1p(e^−|l|) (stable at ±100).
+    /// ∂/∂l = x − σ(l), and σ(l) shares e^−|l| with the softplus.
+    static func bernoulliReference<T: VAEScalar>(
+        output: UnsafePointer<T>, target: UnsafePointer<T>, dimension: Int,
+        dOutput: UnsafeMutablePointer<T>?, scale: T
+    ) -> T {
+        var sum: T = 0
+        for d in 0..<dimension {
+            let l = output[d], x = target[d]
+            let e = T.exp(-abs(l))
+            sum += x * l - max(l, 0) - T.log(onePlus: e)
+            if let dOutput {
+                let sigmoid = l >= 0 ? 1 / (1 + e) : e / (1 + e)
+                dOutput[d] = scale * (x - sigmoid)
             }
         }
         return sum

@@ -61,13 +61,20 @@ public final class Optimizer<T: VAEScalar>: @unchecked Sendable {
             let bias1 = 1 - Double.pow(beta1, step), bias2 = 1 - Double.pow(beta2, step)
             let stepSize = T(learningRate / bias1), bias2Root = T(bias2.squareRoot())
             let b1 = T(beta1), b2 = T(beta2), eps = T(epsilon)
-            for i in 0..<count {
-                let g = gradient[i]
-                let mi = b1 * m[i] + (1 - b1) * g
-                let vi = b2 * v[i] + (1 - b2) * g * g
-                newM[i] = mi
-                newV[i] = vi
-                newTheta[i] = theta[i] - stepSize * mi / (vi.squareRoot() / bias2Root + eps)
+            if T.self == Float.self {
+                // The eight-lane kernel (VectorMath.swift), bit for bit the loop below.
+                func float(_ pointer: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
+                    UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: Float.self)
+                }
+                func float(_ value: T) -> Float { unsafeBitCast(value, to: Float.self) }
+                VectorMath.adam(0..<count, theta: float(theta), gradient: float(gradient), m: float(m), v: float(v),
+                                newTheta: float(newTheta), newM: float(newM), newV: float(newV),
+                                beta1: float(b1), beta2: float(b2), stepSize: float(stepSize),
+                                bias2Root: float(bias2Root), epsilon: float(eps))
+            } else {
+                Self.adamReference(0..<count, theta: theta, gradient: gradient, m: m, v: v,
+                                   newTheta: newTheta, newM: newM, newV: newV,
+                                   beta1: b1, beta2: b2, stepSize: stepSize, bias2Root: bias2Root, epsilon: eps)
             }
         case .sgd(let momentum):
             let lr = T(learningRate), mu = T(momentum)
@@ -86,6 +93,21 @@ public final class Optimizer<T: VAEScalar>: @unchecked Sendable {
         swap(&firstMoment, &previousFirstMoment)
         swap(&secondMoment, &previousSecondMoment)
         canRollBack = true
+    }
+
+    /// Adam over `range`, one parameter at a time: the reference `VectorMath.adam` is tested against.
+    static func adamReference(_ range: Range<Int>, theta: UnsafePointer<T>, gradient: UnsafePointer<T>,
+                              m: UnsafePointer<T>, v: UnsafePointer<T>,
+                              newTheta: UnsafeMutablePointer<T>, newM: UnsafeMutablePointer<T>, newV: UnsafeMutablePointer<T>,
+                              beta1 b1: T, beta2 b2: T, stepSize: T, bias2Root: T, epsilon eps: T) {
+        for i in range {
+            let g = gradient[i]
+            let mi = b1 * m[i] + (1 - b1) * g
+            let vi = b2 * v[i] + (1 - b2) * g * g
+            newM[i] = mi
+            newV[i] = vi
+            newTheta[i] = theta[i] - stepSize * mi / (vi.squareRoot() / bias2Root + eps)
+        }
     }
 
     /// Restores the parameters and optimiser state from before the last `apply`. Returns false

@@ -1,0 +1,262 @@
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+#endif
+
+/// Float kernels on four lanes at a time: exp, log1p, the Bernoulli log-likelihood with its
+/// gradient, and Adam's update. Each has a plain scalar reference beside it (the generic code in
+/// Likelihood.swift and Optimizer.swift), and `VectorMathTests` compares the two.
+///
+/// Why: glibc's `expf`/`log1pf` are accurate but scalar calls (about 20 ns per pixel for the
+/// likelihood), and Swift's `squareRoot()` keeps a libm fallback per element (for errno), so the
+/// generic Adam loop never vectorises. Together they took a third of a training step.
+///
+/// Written on `SIMD4<Float>` (one SSE register: the baseline x86-64 instruction set, no FMA), with
+/// the compiler's SSE intrinsics for the three operations Swift's SIMD types compile to scalar
+/// code or calls: square root, minimum/maximum and select. Every lane computes exactly what the
+/// scalar expression would, except for the polynomials of exp and log1p. Elsewhere than x86-64 the
+/// helpers fall back to lane loops.
+///
+/// Accuracy (over dense grids against Double, `VectorMathTests`): `expNonPositive` and `log1pUnit`
+/// within 1 ulp (measured worst 0.97 and 0.81) on [−86, 0] and [0, 1].
+enum VectorMath {
+    typealias Vector = SIMD4<Float>
+    typealias Bits = SIMD4<UInt32>
+    static let lanes = Vector.scalarCount
+
+    // MARK: - What SIMD4 lacks
+
+    @inline(__always)
+    static func squareRoot(_ v: Vector) -> Vector {
+        #if arch(x86_64)
+        _mm_sqrt_ps(v)
+        #else
+        Vector(v[0].squareRoot(), v[1].squareRoot(), v[2].squareRoot(), v[3].squareRoot())
+        #endif
+    }
+
+    /// a < b ? b : a, lane by lane (b when either is NaN).
+    @inline(__always)
+    static func maximum(_ a: Vector, _ b: Vector) -> Vector {
+        #if arch(x86_64)
+        _mm_max_ps(a, b)
+        #else
+        a.replacing(with: b, where: .!(a .> b))
+        #endif
+    }
+
+    /// a > b ? b : a, lane by lane (b when either is NaN).
+    @inline(__always)
+    static func minimum(_ a: Vector, _ b: Vector) -> Vector {
+        #if arch(x86_64)
+        _mm_min_ps(a, b)
+        #else
+        a.replacing(with: b, where: .!(a .< b))
+        #endif
+    }
+
+    /// A lane mask: all ones where `a > b`, else zero.
+    @inline(__always)
+    static func greater(_ a: Vector, _ b: Vector) -> Bits {
+        #if arch(x86_64)
+        unsafeBitCast(_mm_cmpgt_ps(a, b), to: Bits.self)
+        #else
+        Bits(repeating: 0).replacing(with: ~0, where: a .> b)
+        #endif
+    }
+
+    /// `ifTrue` where `mask` is all ones, `ifFalse` where it is zero.
+    @inline(__always)
+    static func select(_ mask: Bits, _ ifTrue: Vector, _ ifFalse: Vector) -> Vector {
+        let t = unsafeBitCast(ifTrue, to: Bits.self), f = unsafeBitCast(ifFalse, to: Bits.self)
+        return unsafeBitCast((t & mask) | (f & ~mask), to: Vector.self)
+    }
+
+    // MARK: - exp and log1p
+
+    /// eᵃ for a ≤ 0, lane by lane. Inputs below −86 are taken as −86 (e⁻⁸⁶ ≈ 4e−38, the smallest
+    /// value kept normal); callers only ever add the result to 1 or divide by 1 + it.
+    ///
+    /// Cephes `expf`: a = n·ln 2 + r with |r| ≤ ½ln 2 (ln 2 split in two for exactness), eʳ by a
+    /// degree-6 polynomial, 2ⁿ put straight into the exponent bits.
+    @inline(__always)
+    static func expNonPositive(_ a: Vector) -> Vector {
+        let x = maximum(minimum(a, Vector(repeating: 0)), Vector(repeating: -86))
+        // n = round(x·log₂e): adding 1.5·2²³ leaves the rounded integer in the low mantissa bits.
+        let shifter: Float = 12_582_912
+        let shifted = x * 1.442_695_04 + shifter
+        let n = shifted - shifter
+        let r = x - n * 0.693_359_375 - n * -2.121_944_40e-4
+        let r2 = r * r
+        var p = Vector(repeating: 1.987_569_15e-4)
+        p = p * r + 1.398_199_950_7e-3
+        p = p * r + 8.333_451_907_3e-3
+        p = p * r + 4.166_579_589_4e-2
+        p = p * r + 1.666_666_545_9e-1
+        p = p * r + 5.000_000_120_1e-1
+        p = p * r2 + r + 1
+        // 2ⁿ for n in −125…0: exponent field n + 127.
+        let nBits = unsafeBitCast(shifted, to: Bits.self) &- shifter.bitPattern
+        let scale = unsafeBitCast((nBits &+ 127) &<< 23, to: Vector.self)
+        return p * scale
+    }
+
+    /// log(1 + e) for 0 ≤ e ≤ 1, lane by lane, accurate in relative terms for tiny e.
+    ///
+    /// Cephes `logf` on 1 + e = 2ᵏ(1 + f) with f in [√½ − 1, √2 − 1]: k = 0 and f = e exactly when
+    /// e ≤ √2 − 1, else k = 1 and f = (e − 1)/2. Then log1p(f) = f − f²/2 + f³·P(f).
+    @inline(__always)
+    static func log1pUnit(_ e: Vector) -> Vector {
+        let large = greater(e, Vector(repeating: 0.414_213_56))
+        let f = select(large, (e - 1) * 0.5, e)
+        let k = select(large, Vector(repeating: 1), Vector(repeating: 0))
+        let f2 = f * f
+        var p = Vector(repeating: 7.037_683_629_2e-2)
+        p = p * f - 1.151_461_031_0e-1
+        p = p * f + 1.167_699_874_0e-1
+        p = p * f - 1.242_014_084_6e-1
+        p = p * f + 1.424_932_278_7e-1
+        p = p * f - 1.666_805_766_5e-1
+        p = p * f + 2.000_071_476_5e-1
+        p = p * f - 2.499_999_399_3e-1
+        p = p * f + 3.333_333_117_4e-1
+        var y = p * f * f2
+        y = y + k * -2.121_944_40e-4
+        y = y - 0.5 * f2
+        return f + y + k * 0.693_359_375
+    }
+
+    // MARK: - Loads and stores
+
+    @inline(__always)
+    static func load(_ pointer: UnsafePointer<Float>) -> Vector {
+        UnsafeRawPointer(pointer).loadUnaligned(as: Vector.self)
+    }
+
+    @inline(__always)
+    static func store(_ v: Vector, to pointer: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: v, as: Vector.self)
+    }
+
+    /// Runs `body` on whole vectors of `0..<count`, then once on the tail (fewer than `lanes`
+    /// elements) with its `count` of valid lanes. The tail's body must not touch lanes past that.
+    /// Kept apart so the compiler sees a loop of whole vectors without per-lane branches.
+    @inline(__always)
+    static func forEachVector(_ range: Range<Int>, _ body: (_ index: Int, _ validLanes: Int) -> Void) {
+        var i = range.lowerBound
+        while i + lanes <= range.upperBound {
+            body(i, lanes)
+            i += lanes
+        }
+        if i < range.upperBound { body(i, range.upperBound - i) }
+    }
+
+    /// A copy of `pointer[0..<count]` padded with `fill`, for a tail.
+    @inline(never)
+    static func loadPartial(_ pointer: UnsafePointer<Float>, count: Int, fill: Float = 0) -> Vector {
+        var v = Vector(repeating: fill)
+        for i in 0..<count { v[i] = pointer[i] }
+        return v
+    }
+
+    @inline(never)
+    static func storePartial(_ v: Vector, to pointer: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { pointer[i] = v[i] }
+    }
+
+    /// All ones in lanes 0..<count, zero above.
+    @inline(__always)
+    static func tailMask(_ count: Int) -> Bits {
+        Bits(repeating: 0).replacing(with: ~0, where: Bits(0, 1, 2, 3) .< UInt32(count))
+    }
+
+    // MARK: - Bernoulli log-likelihood from logits
+
+    /// Σ_d x_d·l_d − softplus(l_d) over one row of `dimension` logits `l` and targets `x`; with
+    /// `dOutput`, also dOutput_d = scale·(x_d − σ(l_d)). The same formulas as the reference,
+    /// `Likelihood.bernoulliReference`: softplus(l) = max(l, 0) + log1p(e^−|l|), and σ(l) shares
+    /// that e^−|l|.
+    @inline(__always)
+    static func bernoulli(logits: UnsafePointer<Float>, targets: UnsafePointer<Float>, dimension: Int,
+                          dOutput: UnsafeMutablePointer<Float>?, scale: Float) -> Float {
+        var sum = Vector(repeating: 0), sum2 = Vector(repeating: 0)
+        var d = 0
+        // Two vectors per turn: each is one long dependent chain (exp, then log1p), so two
+        // independent chains side by side keep the multiplier and adder busy.
+        while d + 2 * lanes <= dimension {
+            let (term, gradient) = bernoulli(logits: load(logits + d), targets: load(targets + d), scale: scale)
+            let (term2, gradient2) = bernoulli(logits: load(logits + d + lanes), targets: load(targets + d + lanes), scale: scale)
+            sum += term
+            sum2 += term2
+            if let dOutput {
+                store(gradient, to: dOutput + d)
+                store(gradient2, to: dOutput + d + lanes)
+            }
+            d += 2 * lanes
+        }
+        sum += sum2
+        while d + lanes <= dimension {
+            let (term, gradient) = bernoulli(logits: load(logits + d), targets: load(targets + d), scale: scale)
+            sum += term
+            if let dOutput { store(gradient, to: dOutput + d) }
+            d += lanes
+        }
+        if d < dimension {
+            let count = dimension - d
+            let (term, gradient) = bernoulli(logits: loadPartial(logits + d, count: count),
+                                             targets: loadPartial(targets + d, count: count), scale: scale)
+            sum += select(tailMask(count), term, Vector(repeating: 0))
+            if let dOutput { storePartial(gradient, to: dOutput + d, count: count) }
+        }
+        return sum.sum()
+    }
+
+    /// Four pixels: (x·l − softplus(l), scale·(x − σ(l))).
+    @inline(__always)
+    static func bernoulli(logits l: Vector, targets x: Vector, scale: Float) -> (term: Vector, gradient: Vector) {
+        // −|l|: set the sign bit.
+        let negativeMagnitude = unsafeBitCast(unsafeBitCast(l, to: Bits.self) | 0x8000_0000, to: Vector.self)
+        let e = expNonPositive(negativeMagnitude)
+        // max(l, 0) and σ(l) pick by sign; at l = ±0 both branches agree.
+        let negative = greater(Vector(repeating: 0), l)
+        let term = x * l - select(negative, Vector(repeating: 0), l) - log1pUnit(e)
+        let sigmoid = select(negative, e, Vector(repeating: 1)) / (1 + e)
+        return (term, scale * (x - sigmoid))
+    }
+}
+
+// MARK: - Adam
+
+extension VectorMath {
+    /// One Adam step over `range` of the flat block: the same expression, lane by lane, as the
+    /// scalar reference `Optimizer.adamReference` (so the two agree bit for bit):
+    ///   m′ = β₁m + (1 − β₁)g,  v′ = β₂v + (1 − β₂)g·g,  θ′ = θ − stepSize·m′ / (√v′/√bc₂ + ε).
+    @inline(__always)
+    static func adam(_ range: Range<Int>, theta: UnsafePointer<Float>, gradient: UnsafePointer<Float>,
+                     m: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                     newTheta: UnsafeMutablePointer<Float>, newM: UnsafeMutablePointer<Float>, newV: UnsafeMutablePointer<Float>,
+                     beta1 b1: Float, beta2 b2: Float, stepSize: Float, bias2Root: Float, epsilon: Float) {
+        let oneMinusB1 = 1 - b1, oneMinusB2 = 1 - b2
+        @inline(__always)
+        func update(_ theta: Vector, _ g: Vector, _ m: Vector, _ v: Vector) -> (theta: Vector, m: Vector, v: Vector) {
+            let mi = b1 * m + oneMinusB1 * g
+            let vi = b2 * v + oneMinusB2 * g * g
+            return (theta - stepSize * mi / (squareRoot(vi) / bias2Root + epsilon), mi, vi)
+        }
+        var i = range.lowerBound
+        while i + lanes <= range.upperBound {
+            let new = update(load(theta + i), load(gradient + i), load(m + i), load(v + i))
+            store(new.theta, to: newTheta + i)
+            store(new.m, to: newM + i)
+            store(new.v, to: newV + i)
+            i += lanes
+        }
+        if i < range.upperBound {
+            let count = range.upperBound - i
+            let new = update(loadPartial(theta + i, count: count), loadPartial(gradient + i, count: count),
+                             loadPartial(m + i, count: count), loadPartial(v + i, count: count))
+            storePartial(new.theta, to: newTheta + i, count: count)
+            storePartial(new.m, to: newM + i, count: count)
+            storePartial(new.v, to: newV + i, count: count)
+        }
+    }
+}
