@@ -149,18 +149,38 @@ extension VAE {
     /// Encoder → reparameterisation → decoder → each term, for the first `rows` examples of `x`
     /// (rows, D), with `workspace.samples` fresh draws of ε each. When `likelihoodGradientScale` is
     /// given, the likelihood pass also writes scale·∂log p/∂output for the backward pass.
+    ///
+    /// Examples are independent here, so with more than one thread each takes a contiguous share
+    /// of them through the whole pass. ε is drawn first, in one piece, so the random stream is the
+    /// same whatever the thread count.
     func forwardPass(_ x: Matrix<T>, rows: Int, workspace w: Workspace<T>, random: inout RandomSource,
                      likelihoodGradientScale: T?) {
         precondition(x.columns == inputSize, "forwardPass: x has \(x.columns) columns, model expects \(inputSize)")
         precondition(rows <= w.examples && rows <= x.rows, "forwardPass: too many rows for the workspace")
-        let latent = latentSize, samples = w.samples, draws = rows * samples
-        let dimension = inputSize
+        let draws = rows * w.samples
+
+        // ε ~ N(0, I), drawn in (example, sample, dimension) order.
+        random.fillNormal(UnsafeMutableBufferPointer(start: w.epsilon.pointer, count: draws * latentSize))
+
+        // The learned variance's gradient sums over every draw into one vector: keep that in one part.
+        let sharedAccumulator = likelihoodGradientScale != nil && outputLogVarianceOffset != nil
+        let parts = sharedAccumulator ? 1 : Parallel.parts(flops: 2 * draws * parameters.count)
+        Parallel.run(min(parts, rows)) { part in
+            forwardPass(x, examples: Parallel.slice(0..<rows, part: part, of: min(parts, rows)), workspace: w,
+                        likelihoodGradientScale: likelihoodGradientScale)
+        }
+    }
+
+    /// `forwardPass` for examples `examples` only: writes their rows of the workspace.
+    private func forwardPass(_ x: Matrix<T>, examples: Range<Int>, workspace w: Workspace<T>, likelihoodGradientScale: T?) {
+        let latent = latentSize, samples = w.samples, dimension = inputSize
+        let draws = examples.lowerBound * samples..<examples.upperBound * samples
 
         // q(z|x): one GEMM gives [μ | log σ²] (rows, 2Z).
-        encoder.forward(x, rows: rows, activations: w.encoder, parameters: parameters)
+        encoder.forward(x, rows: examples, activations: w.encoder, parameters: parameters)
         let head = w.encoder.output.pointer
         let range = Self.logVarianceRange
-        for n in 0..<rows {
+        for n in examples {
             let mean = head + n * 2 * latent, logVariance = mean + latent
             for j in 0..<latent {
                 logVariance[j] = min(max(logVariance[j], range.lowerBound), range.upperBound)
@@ -169,9 +189,8 @@ extension VAE {
             w.klAnalytic.pointer[n] = Divergence.klAnalytic(mean: mean, logVariance: logVariance, latent: latent)
         }
 
-        // z = μ + σ ⊙ ε, ε ~ N(0, I), drawn in (example, sample, dimension) order.
-        random.fillNormal(UnsafeMutableBufferPointer(start: w.epsilon.pointer, count: draws * latent))
-        for r in 0..<draws {
+        // z = μ + σ ⊙ ε.
+        for r in draws {
             let n = r / samples
             let mean = head + n * 2 * latent, logVariance = mean + latent
             let sigma = w.standardDeviation.pointer + n * latent
@@ -186,7 +205,7 @@ extension VAE {
         let logVarianceX = outputLogVarianceOffset.map { UnsafePointer(parameters.values.pointer + $0) }
         let dLogVarianceX = likelihoodGradientScale == nil ? nil : outputLogVarianceOffset.map { parameters.gradients.pointer + $0 }
         let dOutput = likelihoodGradientScale == nil ? nil : w.decoder.dOutput.pointer
-        for r in 0..<draws {
+        for r in draws {
             w.logLikelihood.pointer[r] = configuration.likelihood.logLikelihood(
                 output: output + r * dimension, target: x.pointer + (r / samples) * dimension, dimension: dimension,
                 logVariance: logVarianceX, dOutput: dOutput.map { $0 + r * dimension },

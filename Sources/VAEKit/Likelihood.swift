@@ -50,7 +50,7 @@ extension Likelihood {
         switch self {
         case .bernoulli:
             if T.self == Float.self {
-                // The eight-lane kernel (VectorMath.swift); Double, used by the gradient checks,
+                // The four-lane kernel (VectorMath.swift); Double, used by the gradient checks,
                 // keeps the reference below.
                 let result = VectorMath.bernoulli(
                     logits: UnsafeRawPointer(output).assumingMemoryBound(to: Float.self),

@@ -9,15 +9,23 @@ struct MLP: Sendable {
     var inputSize: Int { layers.first?.inputSize ?? 0 }
     var outputSize: Int { layers.last?.outputSize ?? 0 }
 
-    /// Runs `input` (rows, inputSize) through every layer; the result is `activations.output`.
-    func forward<T>(_ input: Matrix<T>, rows: Int, activations: MLPActivations<T>, parameters: ParameterStore<T>) {
+    /// Runs rows `rows` of `input` (…, inputSize) through every layer; the result is those rows of
+    /// `activations.output`. Different row ranges touch disjoint memory, so they may run in parallel.
+    func forward<T>(_ input: Matrix<T>, rows: Range<Int>, activations: MLPActivations<T>, parameters: ParameterStore<T>) {
         var layerInput = input
         for (index, layer) in layers.enumerated() {
             let output = activations.outputs[index]
             layer.forward(layerInput, into: output, rows: rows, parameters: parameters)
-            if index < layers.count - 1 { activation.forward(output.pointer, count: rows * layer.outputSize) }
+            if index < layers.count - 1 {
+                activation.forward(output.pointer + rows.lowerBound * layer.outputSize, count: rows.count * layer.outputSize)
+            }
             layerInput = output
         }
+    }
+
+    /// The first `rows` rows of `input` through every layer.
+    func forward<T>(_ input: Matrix<T>, rows: Int, activations: MLPActivations<T>, parameters: ParameterStore<T>) {
+        forward(input, rows: 0..<rows, activations: activations, parameters: parameters)
     }
 
     /// From `activations.dOutput` (set by the caller), accumulates every layer's parameter

@@ -51,6 +51,7 @@ func gemm<T: VAEScalar>(
     beta: T, c: UnsafeMutablePointer<T>, ldc: Int
 ) {
     if m == 0 || n == 0 { return }
+    _ = Parallel.configuredThreads  // OpenBLAS runs single-threaded once the engine has taken over (see `Parallel`)
     if k == 0 {
         // BLAS leaves C untouched when k = 0 only for β = 1; make every β behave.
         for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }

@@ -62,15 +62,20 @@ public final class Optimizer<T: VAEScalar>: @unchecked Sendable {
             let stepSize = T(learningRate / bias1), bias2Root = T(bias2.squareRoot())
             let b1 = T(beta1), b2 = T(beta2), eps = T(epsilon)
             if T.self == Float.self {
-                // The eight-lane kernel (VectorMath.swift), bit for bit the loop below.
+                // The four-lane kernel (VectorMath.swift), bit for bit the loop below.
                 func float(_ pointer: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
                     UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: Float.self)
                 }
                 func float(_ value: T) -> Float { unsafeBitCast(value, to: Float.self) }
-                VectorMath.adam(0..<count, theta: float(theta), gradient: float(gradient), m: float(m), v: float(v),
-                                newTheta: float(newTheta), newM: float(newM), newV: float(newV),
-                                beta1: float(b1), beta2: float(b2), stepSize: float(stepSize),
-                                bias2Root: float(bias2Root), epsilon: float(eps))
+                // Each thread takes a contiguous share of the block.
+                let parts = Parallel.parts(flops: 10 * count)
+                Parallel.run(parts) { part in
+                    VectorMath.adam(Parallel.slice(0..<count, part: part, of: parts),
+                                    theta: float(theta), gradient: float(gradient), m: float(m), v: float(v),
+                                    newTheta: float(newTheta), newM: float(newM), newV: float(newV),
+                                    beta1: float(b1), beta2: float(b2), stepSize: float(stepSize),
+                                    bias2Root: float(bias2Root), epsilon: float(eps))
+                }
             } else {
                 Self.adamReference(0..<count, theta: theta, gradient: gradient, m: m, v: v,
                                    newTheta: newTheta, newM: newM, newV: newV,

@@ -44,10 +44,26 @@ extension Double: VAEScalar {
     }
 }
 
-/// OpenBLAS's worker-thread count for this process.
+/// How many threads the engine uses for its passes.
+///
+/// VAEKit splits the work of a pass (training step, evaluation, importance sampling) into this
+/// many parts itself and runs OpenBLAS single-threaded inside each part (see `Parallel`). It
+/// starts at OpenBLAS's own setting, so `OPENBLAS_NUM_THREADS=1` gives a single-threaded engine
+/// and the default is one thread per core. Set it before starting work, not during a pass.
 public enum BLASThreads {
-    /// The number of threads OpenBLAS uses for a GEMM.
-    public static var count: Int { Int(openblas_get_num_threads()) }
-    /// Sets the number of threads OpenBLAS uses; values below 1 are raised to 1.
-    public static func set(_ threads: Int) { openblas_set_num_threads(Int32(clamping: max(1, threads))) }
+    /// The number of threads a pass uses.
+    public static var count: Int { Parallel.configuredThreads }
+    /// Sets the number of threads a pass uses; values below 1 are raised to 1.
+    public static func set(_ threads: Int) {
+        _ = Parallel.configuredThreads  // the first read also sets OpenBLAS to one thread per call
+        Parallel.configuredThreads = max(1, threads)
+    }
+
+    /// OpenBLAS's own setting (from `OPENBLAS_NUM_THREADS`, else the core count), after which
+    /// OpenBLAS is set to run each call on the calling thread only. Called once, by `Parallel`.
+    static func takeOverFromOpenBLAS() -> Int {
+        let configured = Int(openblas_get_num_threads())
+        openblas_set_num_threads(1)
+        return max(1, configured)
+    }
 }

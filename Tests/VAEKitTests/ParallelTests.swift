@@ -1,0 +1,74 @@
+import Testing
+@testable import VAEKit
+
+/// Passes split over threads against the same passes in one piece. The split is by fixed slices
+/// (examples in the forward pass, output features and rows in the backward pass, the flat block
+/// in Adam), and each element is computed by the same operations in the same order either way,
+/// so the results must be identical, not merely close.
+@Suite("Parallel passes equal serial ones")
+struct ParallelTests {
+    @Test func slicesTileTheRange() {
+        for count in [0, 1, 2, 5, 128, 1001] {
+            for parts in 1...5 {
+                let slices = (0..<parts).map { Parallel.slice(3..<3 + count, part: $0, of: parts) }
+                #expect(slices.first?.lowerBound == 3 && slices.last?.upperBound == 3 + count)
+                for (a, b) in zip(slices, slices.dropFirst()) { #expect(a.upperBound == b.lowerBound) }
+                let sizes = slices.map(\.count)
+                #expect((sizes.max() ?? 0) - (sizes.min() ?? 0) <= 1)
+            }
+        }
+    }
+
+    /// Big enough that every large product and the forward pass are split (see `Parallel.parts`).
+    static let configuration = VAEConfiguration(inputSize: 200, encoderHidden: [96], latentSize: 8)
+
+    static func gradients<T: VAEScalar>(_ type: T.Type, threads: Int, likelihood: Likelihood = .bernoulli) throws -> (terms: BatchTerms, gradients: [T]) {
+        var configuration = Self.configuration
+        configuration.likelihood = likelihood
+        var random = RandomSource(seed: 21)
+        let model = try VAE<T>(configuration, random: &random)
+        let x = randomMatrix(64, 200, seed: 22).converted(to: T.self)
+        return Parallel.$threadsOverride.withValue(threads) {
+            let terms = model.computeGradients(x, rows: 61, samples: 2, weights: .loss(), random: &random)
+            return (terms, model.parameters.gradients.elements)
+        }
+    }
+
+    @Test(arguments: [2, 3])
+    func gradientsAreIdentical(threads: Int) throws {
+        // The smallest split product, fc1's dW (96×200 by 61 rows), is over the threshold.
+        #expect(Parallel.$threadsOverride.withValue(threads) { Parallel.parts(flops: 2 * 96 * 200 * 61) } == threads)
+        for likelihood in [Likelihood.bernoulli, .gaussian(sigma: 0.3), .gaussianLearned] {
+            let serialDouble = try Self.gradients(Double.self, threads: 1, likelihood: likelihood)
+            let splitDouble = try Self.gradients(Double.self, threads: threads, likelihood: likelihood)
+            #expect(serialDouble.terms == splitDouble.terms)
+            #expect(serialDouble.gradients == splitDouble.gradients)
+            let serialFloat = try Self.gradients(Float.self, threads: 1, likelihood: likelihood)
+            let splitFloat = try Self.gradients(Float.self, threads: threads, likelihood: likelihood)
+            #expect(serialFloat.terms == splitFloat.terms)
+            #expect(serialFloat.gradients == splitFloat.gradients)
+        }
+    }
+
+    @Test func trainingEvaluationAndImportanceSamplingAreIdentical() throws {
+        func run(threads: Int) throws -> (parameters: [Float], elbo: Double, logpx: Double) {
+            try Parallel.$threadsOverride.withValue(threads) {
+                var random = RandomSource(seed: 5)
+                let model = try VAE<Float>(Self.configuration, random: &random)
+                let data = randomMatrix(300, 200, seed: 6).converted(to: Float.self)
+                let trainer = Trainer(model: model, optimizer: Optimizer(.adamDefaults, learningRate: 1e-3, parameterCount: model.parameters.count), seed: 7)
+                var settings = TrainingSettings()
+                settings.batchSize = 64
+                _ = trainer.train(data, settings: settings) { _ in .proceed }
+                var evaluation = RandomSource(seed: 8)
+                let elbo = model.evaluate(data, samples: 3, random: &evaluation)?.elbo.mean ?? .nan
+                let logpx = model.logLikelihood(data, indices: Array(0..<5), importanceSamples: 700, random: &evaluation)?.logLikelihood.mean ?? .nan
+                return (model.parameters.values.elements, elbo, logpx)
+            }
+        }
+        let serial = try run(threads: 1), split = try run(threads: 2)
+        #expect(serial.parameters == split.parameters)
+        #expect(serial.elbo == split.elbo)
+        #expect(serial.logpx == split.logpx)
+    }
+}
