@@ -13,6 +13,9 @@ public enum DataError: EngineError, Equatable {
     case notAFile(path: String)
     /// `path` is a file where a folder was expected.
     case notAFolder(path: String)
+    /// A pipe, socket or device: its length is unknown up front, and opening a pipe without a
+    /// writer would wait forever, so loaders read regular files only.
+    case notRegularFile(path: String)
     /// The operating system refused to open or read `path`.
     case unreadable(path: String, reason: String)
     /// A folder lacks one of the four standard files (`file` is its stem, e.g. "train-images").
@@ -76,6 +79,8 @@ public enum DataError: EngineError, Equatable {
             return "\(path): is a folder, not a file"
         case .notAFolder(let path):
             return "\(path): is a file, not a folder"
+        case .notRegularFile(let path):
+            return "\(path): not a regular file (a pipe, socket or device)"
         case .unreadable(let path, let reason):
             return "\(path): cannot read: \(reason)"
         case .missingStandardFile(let folder, let file, _):
@@ -139,6 +144,8 @@ public enum DataError: EngineError, Equatable {
             return "IDX files (MNIST, Fashion-MNIST, KMNIST) start 00 00 08 then the rank, raw or gzip'd"
         case .unsupportedElementType:
             return "convert the images to unsigned bytes (0…255), or export them as CSV"
+        case .notRegularFile:
+            return "save the data to a file first and load that"
         case .truncated, .corruptGzip, .trailingData, .implausibleSize:
             return "the file is damaged or incomplete: fetch it again (scripts/fetch-mnist for MNIST)"
         case .countMismatch:

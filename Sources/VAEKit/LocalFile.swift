@@ -20,7 +20,9 @@ final class LocalFile {
 
     init(path: String) throws(DataError) {
         self.path = path
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO without a writer would otherwise wait forever (it is refused
+        // below); reads from a regular file ignore the flag.
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else { throw Self.openError(path: path, errno: errno) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else {
@@ -31,6 +33,11 @@ final class LocalFile {
         if (status.st_mode & S_IFMT) == S_IFDIR {
             close(descriptor)
             throw .notAFile(path: path)
+        }
+        // A pipe or device reports no length, and the loaders check headers against it.
+        guard (status.st_mode & S_IFMT) == S_IFREG else {
+            close(descriptor)
+            throw .notRegularFile(path: path)
         }
         self.descriptor = descriptor
         size = Int(status.st_size)

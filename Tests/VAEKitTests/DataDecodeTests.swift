@@ -101,3 +101,22 @@ import Testing
         }
     }
 }
+
+/// Loaders read regular files only: a FIFO without a writer used to block `load csv` forever.
+@Suite struct SpecialFileTests {
+    @Test func fifoAndDeviceAreRefusedAtOnce() throws {
+        try withTemporaryFolder { folder in
+            let fifo = folder.path + "/fifo"
+            #expect(mkfifo(fifo, 0o600) == 0)
+            for path in [fifo, "/dev/null"] {
+                for load in [{ _ = try Dataset.csv(path: path) }, { _ = try Dataset.idx(images: path) }] {
+                    guard case .notRegularFile(let named)? = dataError(load) else {
+                        Issue.record("\(path): expected notRegularFile")
+                        continue
+                    }
+                    #expect(named == path)
+                }
+            }
+        }
+    }
+}

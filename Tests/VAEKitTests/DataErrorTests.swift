@@ -8,6 +8,7 @@ import Testing
         (.folderNotFound(path: "dir"), "dir: no such folder"),
         (.notAFile(path: "dir"), "dir: is a folder, not a file"),
         (.notAFolder(path: "a.idx"), "a.idx: is a file, not a folder"),
+        (.notRegularFile(path: "fifo"), "fifo: not a regular file (a pipe, socket or device)"),
         (.unreadable(path: "a.idx", reason: "permission denied"), "a.idx: cannot read: permission denied"),
         (.missingStandardFile(folder: "dir", file: "train-labels", inDataFolder: false),
          "dir: no train-labels file (looked for train-labels-idx1-ubyte.gz, train-labels-idx1-ubyte, "
