@@ -90,7 +90,8 @@ extension CommandTable {
             safetensors.torch.save_file(model.state_dict(), path). A file without vaesh metadata \
             is recognised from its tensor names and shapes, and what had to be assumed (ReLU, \
             Bernoulli) is printed. Every tensor is checked for presence and shape. The optimiser \
-            starts fresh. A failed open leaves the current model in place.
+            starts fresh. When data is loaded, the model must fit it (the same pixels per \
+            example). A failed open leaves the current model in place.
             """,
             examples: ["open vae.safetensors", "open pytorch_vae.safetensors"]
         ) { context throws(ScriptError) in
@@ -98,6 +99,14 @@ extension CommandTable {
             let path = try context.arguments.path("file")
             let (model, info) = try context.engine { () throws -> (model: VAE<Float>, info: CheckpointInfo) in
                 try Checkpoint.open(path: path, as: Float.self)
+            }
+            // A model that cannot read the loaded data would leave every later command failing:
+            // refuse it, and keep the current model, as for any failed open.
+            if let dataset = session.workbench.dataset, dataset.dimension != model.inputSize {
+                throw context.failure(
+                    argument: "file",
+                    "\(path) holds a \(info.configuration.summary) model for \(model.inputSize) pixels per example, but the loaded data has \(dataset.dimension)",
+                    hint: "load data of the model's size first (MNIST has 784 pixels), or open a checkpoint made for this data")
             }
             let optimizer = Optimizer<Float>(.adamDefaults, learningRate: context.settings.lr, parameterCount: model.parameters.count)
             let trainer = Trainer(model: model, optimizer: optimizer, seed: info.seed ?? context.settings.seed)
@@ -112,9 +121,6 @@ extension CommandTable {
             if let epochs = info.epochs { report.addText("trained for \(epochs) epochs (\(info.steps ?? 0) steps) when saved") }
             for assumption in info.assumptions { report.addText("assumed: \(assumption)") }
             if !model.parametersAreFinite { report.addText("warning: some parameters are NaN or infinite") }
-            if let dataset = session.workbench.dataset, dataset.dimension != model.inputSize {
-                report.addText("note: the model expects \(model.inputSize) pixels per example, the loaded data has \(dataset.dimension)")
-            }
             report.addField("file", .string(path))
             report.addField("architecture", .string(info.configuration.summary))
             context.report(report)

@@ -1,0 +1,473 @@
+import Foundation
+import Glibc
+import Testing
+
+// MARK: - The catalogue
+
+/// One bad input, and what the real `vaesh` executable must do with it.
+///
+/// Every case runs `vaesh --no-rc --keep-going setup.vae bad.vae after.vae` in a fresh sandbox:
+/// - `setup.vae` loads a 24-image CSV data set (4×4 pixels, 8 test images), builds a 16-8-2 model,
+///   sets a variable, then prints `info`, `kl index=0` and `vars`;
+/// - `bad.vae` is the case (`$D` stands for the sandbox folder, where the fixtures are);
+/// - `after.vae` prints `info`, `kl index=0` and `vars` again.
+///
+/// The four checks: the exit status; the first line of stderr is one error naming what is wrong
+/// (`bad.vae:LINE:COLUMN: error: …` for a command, `vaesh: cannot read …` for a file that cannot
+/// be a script), and it is the only error; no signal ended the process; and what `after.vae`
+/// prints is exactly what `setup.vae` printed, so the session was left as it was.
+struct BadInput: Sendable, CustomTestStringConvertible {
+    var name: String
+    /// The bytes of bad.vae.
+    var script: [UInt8]
+    /// A fragment of the error line.
+    var error: String
+    /// `line:column` of the error in bad.vae; nil for an error about the file itself.
+    var at: String?
+    var status: Int32 = 1
+
+    var testDescription: String { name }
+
+    init(_ name: String, _ script: String, error: String, at: String?, status: Int32 = 1) {
+        self.init(name, bytes: Array(script.utf8), error: error, at: at, status: status)
+    }
+
+    init(_ name: String, bytes: [UInt8], error: String, at: String?, status: Int32 = 1) {
+        self.name = name
+        self.script = bytes
+        self.error = error
+        self.at = at
+        self.status = status
+    }
+}
+
+enum Catalogue {
+    /// Arguments of every command: missing, unknown, mistyped, out of range.
+    static let arguments: [BadInput] = [
+        BadInput("unknown command", "frobnicate", error: "unknown command 'frobnicate'", at: "1:1"),
+        BadInput("unknown command, with a suggestion", "trian", error: "unknown command 'trian'; did you mean 'train'?", at: "1:1"),
+        BadInput("unknown subcommand", "load pictures", error: "unknown subcommand 'pictures' for 'load'", at: "1:6"),
+        BadInput("family without a subcommand", "show", error: "'show' needs one of: settings", at: "1:1"),
+        BadInput("load csv: missing file", "load csv", error: "missing required argument 'file' for 'load csv'", at: "1:1"),
+        BadInput("load csv: unknown option", "load csv $D/tiny.csv labels=first", error: "unknown option 'labels' for 'load csv'; did you mean 'label'?", at: "1:22"),
+        BadInput("load csv: unknown choice", "load csv $D/tiny.csv scale=2", error: "invalid value '2' for 'scale' of 'load csv'", at: "1:28"),
+        BadInput("load idx: missing images", "load idx labels=$D/labels.idx", error: "missing required argument 'images' for 'load idx'", at: "1:1"),
+        BadInput("load mnist: limit=0", "load mnist limit=0", error: "invalid value '0' for 'limit' of 'load mnist': must be ≥ 1", at: "1:18"),
+        BadInput("load mnist: mistyped binarize", "load mnist binarize=maybe", error: "invalid value 'maybe' for 'binarize' of 'load mnist'", at: "1:21"),
+        BadInput("load mnist: negative validation", "load mnist validation=-1", error: "invalid value '-1' for 'validation' of 'load mnist'", at: "1:23"),
+        BadInput("model: hidden=0", "model hidden=0", error: "invalid value '0' for 'hidden' of 'model'", at: "1:14"),
+        BadInput("model: a zero in a list", "model hidden=8,0", error: "invalid value '0' for 'hidden' of 'model'", at: "1:16"),
+        BadInput("model: empty value", "model hidden=", error: "invalid value '' for 'hidden' of 'model': expected an integer", at: "1:14"),
+        BadInput("model: unknown activation", "model activation=gelu", error: "invalid value 'gelu' for 'activation' of 'model'", at: "1:18"),
+        BadInput("model: sigma=0", "model likelihood=gaussian sigma=0", error: "invalid value '0' for 'sigma' of 'model': must be > 0", at: "1:33"),
+        BadInput("save: missing file", "save", error: "missing required argument 'file' for 'save'", at: "1:1"),
+        BadInput("open: missing file", "open", error: "missing required argument 'file' for 'open'", at: "1:1"),
+        BadInput("info: unexpected argument", "info more", error: "unexpected argument 'more' for 'info'", at: "1:6"),
+        BadInput("recon: index past the end", "recon index=8", error: "index 8 is past the end of the test split (8 examples)", at: "1:13"),
+        BadInput("kl: no validation split", "kl split=validation", error: "no validation split", at: "1:10"),
+        BadInput("kl: mistyped method", "kl method=exact", error: "invalid value 'exact' for 'method' of 'kl'", at: "1:11"),
+        BadInput("kl: argument given twice", "kl index=0 index=1", error: "'index' is given twice for 'kl'", at: "1:12"),
+        BadInput("elbo: limit=0", "elbo limit=0", error: "invalid value '0' for 'limit' of 'elbo': must be ≥ 1", at: "1:12"),
+        BadInput("loss: mistyped boolean", "loss bpd=maybe", error: "invalid value 'maybe' for 'bpd' of 'loss'", at: "1:10"),
+        BadInput("show-sign: limit=0", "show-sign limit=0", error: "invalid value '0' for 'limit' of 'show-sign'", at: "1:17"),
+        BadInput("step: lr=0", "step lr=0", error: "invalid value '0' for 'lr' of 'step'", at: "1:9"),
+        BadInput("train: epochs=0", "train epochs=0", error: "invalid value '0' for 'epochs' of 'train': must be in [1, 100000]", at: "1:14"),
+        BadInput("train: epochs=ten", "train epochs=ten", error: "invalid value 'ten' for 'epochs' of 'train': expected an integer", at: "1:14"),
+        BadInput("train: unknown option, with a suggestion", "train lrr=3", error: "unknown option 'lrr' for 'train'; did you mean 'lr'?", at: "1:7"),
+        BadInput("train: unknown optimiser", "train optimizer=rmsprop", error: "invalid value 'rmsprop' for 'optimizer' of 'train'", at: "1:17"),
+        BadInput("train: negative warmup", "train warmup=-1", error: "invalid value '-1' for 'warmup' of 'train'", at: "1:14"),
+        BadInput("undo with nothing to undo", "undo", error: "nothing to undo", at: "1:1"),
+        BadInput("sample: n=0", "sample 0", error: "invalid value '0' for 'n' of 'sample'", at: "1:8"),
+        BadInput("sample: out= without .png", "sample out=$D/x.txt", error: "out= must name a FILE.png file, not '.txt'", at: "1:12"),
+        BadInput("reconstruct: n=0", "reconstruct 0", error: "invalid value '0' for 'n' of 'reconstruct'", at: "1:13"),
+        BadInput("traverse: dimension past the model's", "traverse dim=5", error: "dim=5, but the model has 2 latent dimensions", at: "1:14"),
+        BadInput("curves: out= with a wrong extension", "curves out=$D/c.txt", error: "out= must name a FILE.png or FILE.csv file", at: "1:12"),
+        BadInput("explain: unknown term", "explain nothing", error: "invalid value 'nothing' for 'term' of 'explain'", at: "1:9"),
+        BadInput("set: nothing", "set", error: "nothing to set", at: "1:1"),
+        BadInput("set: unknown setting", "set bogus=1", error: "unknown option 'bogus' for 'set'", at: "1:5"),
+        BadInput("set: negative seed", "set seed=-1", error: "invalid value '-1' for 'seed' of 'set'", at: "1:10"),
+        BadInput("show settings: extra word", "show settings now", error: "unexpected argument 'now' for 'show settings'", at: "1:15"),
+        BadInput("let: no '='", "let x", error: "expected '=' after 'let x'", at: "1:6"),
+        BadInput("let: no name", "let = 3", error: "expected a variable name after 'let'", at: "1:5"),
+        BadInput("assert: unknown variable", "assert nope > 0", error: "unknown variable 'nope'", at: "1:8"),
+        BadInput("assert: division by zero", "assert 1/0 > 0", error: "division by zero", at: "1:9"),
+        BadInput("assert: false", "assert kl < 0", error: "assertion failed: kl < 0", at: "1:1"),
+        BadInput("echo: unclosed brace", "echo \"{\"", error: "unclosed '{' in text", at: "1:7"),
+        BadInput("vars: unexpected argument", "vars x", error: "unexpected argument 'x' for 'vars'", at: "1:6"),
+        BadInput("history: count=0", "history 0", error: "invalid value '0' for 'count' of 'history'", at: "1:9"),
+        BadInput("help: unknown command", "help nothing", error: "unknown command 'nothing'", at: "1:6"),
+        BadInput("quit: status 256", "quit 256", error: "invalid value '256' for 'status' of 'quit': must be in [0, 255]", at: "1:6"),
+        BadInput("source: missing file", "source $D/nothing.vae", error: "no such file", at: "1:8"),
+    ]
+
+    /// The extreme values the issue names, and their neighbours.
+    static let extremes: [BadInput] = [
+        BadInput("train lr=1e30", "train lr=1e30", error: "invalid value '1e30' for 'lr' of 'train': must be in (0, 1000000]", at: "1:10"),
+        BadInput("train batch=10000000", "train batch=10000000", error: "invalid value '10000000' for 'batch' of 'train'", at: "1:13"),
+        BadInput("model latent=100000", "model latent=100000", error: "invalid value '100000' for 'latent' of 'model': must be in [1, 10000]", at: "1:14"),
+        BadInput("model hidden=100000,100000 (too many parameters)", "model hidden=100000,100000", error: "more than 100000000 parameters", at: "1:1"),
+        BadInput("logpx k=0", "logpx k=0", error: "invalid value '0' for 'k' of 'logpx': must be in [1, 1000000]", at: "1:9"),
+        BadInput("kl samples=-1", "kl samples=-1", error: "invalid value '-1' for 'samples' of 'kl'", at: "1:12"),
+        BadInput("recon samples=100001", "recon samples=100001", error: "invalid value '100001' for 'samples' of 'recon'", at: "1:15"),
+        BadInput("a number too large for an integer", "train epochs=99999999999999999999", error: "invalid value '99999999999999999999' for 'epochs' of 'train'", at: "1:14"),
+    ]
+
+    /// The text of a script itself.
+    static let syntax: [BadInput] = [
+        BadInput("unbalanced double quote", "echo \"abc", error: "unterminated string: no closing \" before the end of the input", at: "1:6"),
+        BadInput("unbalanced single quote", "echo 'abc", error: "unterminated string: no closing ' before the end of the input", at: "1:6"),
+        BadInput("unbalanced quote on a later line", "# a comment\necho \"x\necho y", error: "unterminated string", at: "2:6"),
+        BadInput("backslash at the end of the input", "echo abc \\", error: "'\\' at the end of the input continues a command that never comes", at: "1:10"),
+        BadInput("unknown escape in a string", "echo \"\\q\"", error: "unknown escape '\\q' in a string", at: "1:7"),
+        BadInput("a 1 MB line (one unknown word)", String(repeating: "x", count: 1 << 20),
+                 error: "unknown command '\(String(repeating: "x", count: 60))… (1048576 characters)'", at: "1:1"),
+        BadInput("a 1 MB line (an unknown option)", "kl " + String(repeating: "y", count: 1 << 20) + "=1",
+                 error: "unknown option '\(String(repeating: "y", count: 60))… (1048576 characters)' for 'kl'", at: "1:4"),
+        BadInput("a 1 MB expression", "assert " + String(repeating: "1 + ", count: 1 << 18) + "1 > 0",
+                 error: "expression too long", at: nil),
+        BadInput("a NUL byte", bytes: Array("echo hi\nkl\0 index=0\n".utf8), error: "line 2 contains a NUL byte; is it a binary file?", at: nil),
+        BadInput("invalid UTF-8", bytes: Array("echo hi\necho ".utf8) + [0xFF, 0xFE, 0x0A], error: "line 2 is not valid UTF-8", at: nil),
+        BadInput("a truncated UTF-8 sequence at the end", bytes: Array("echo é".utf8).dropLast(), error: "line 1 is not valid UTF-8", at: nil),
+        BadInput("a sourced file with a NUL byte", "source $D/nul.vae", error: "line 2 contains a NUL byte; is it a binary file?", at: "1:8"),
+        BadInput("a sourced file with invalid UTF-8", "source $D/not-utf8.vae", error: "line 1 is not valid UTF-8", at: "1:8"),
+        BadInput("source cycle: a file sourcing itself", "source $D/self.vae", error: "'source' nested more than 16 deep", at: nil),
+        BadInput("source cycle: two files sourcing each other", "source $D/ping.vae", error: "'source' nested more than 16 deep", at: nil),
+    ]
+
+    /// Files that are not what a command needs.
+    static let files: [BadInput] = [
+        BadInput("script file is a directory", "@directory", error: "it is a directory", at: nil),
+        BadInput("script file is unreadable", "@unreadable", error: "permission denied", at: nil),
+        BadInput("script file is missing", "@missing", error: "no such file or directory", at: nil),
+        BadInput("load csv: a directory", "load csv $D/folder", error: "is a folder, not a file", at: "1:1"),
+        BadInput("load csv: unreadable", "load csv $D/unreadable.csv", error: "cannot read: permission denied", at: "1:1"),
+        BadInput("load csv: empty", "load csv $D/empty.csv", error: "empty.csv: no examples", at: "1:1"),
+        BadInput("load csv: a FIFO", "load csv $D/fifo", error: "fifo: not a regular file", at: "1:1"),
+        BadInput("load csv: missing", "load csv $D/nothing.csv", error: "nothing.csv: no such file", at: "1:1"),
+        BadInput("load idx: a directory", "load idx images=$D/folder", error: "is a folder, not a file", at: "1:1"),
+        BadInput("load idx: empty", "load idx images=$D/empty.idx", error: "truncated: expected 4 bytes, found 0", at: "1:1"),
+        BadInput("load mnist: a folder without the files", "load mnist path=$D/folder", error: "no train-images file", at: "1:1"),
+        BadInput("load mnist: a file for a folder", "load mnist path=$D/tiny.csv", error: "is a file, not a folder", at: "1:1"),
+        BadInput("open: a directory", "open $D/folder", error: "is a directory, not a safetensors file", at: "1:1"),
+        BadInput("open: empty", "open $D/empty.safetensors", error: "file is empty", at: "1:1"),
+        BadInput("open: unreadable", "open $D/unreadable.safetensors", error: "permission denied", at: "1:1"),
+        BadInput("open: a FIFO", "open $D/fifo", error: "is not a regular file", at: "1:1"),
+        BadInput("save: into a missing folder", "save $D/nowhere/m.safetensors", error: "cannot save (creating a temporary file beside it): no such file or directory", at: "1:1"),
+        BadInput("save: over a directory", "save $D/folder", error: "cannot save", at: "1:1"),
+        BadInput("sample out=: into a missing folder", "sample out=$D/nowhere/s.png", error: "cannot save (creating a temporary file beside it): no such file or directory", at: "1:1"),
+        BadInput("a script that is empty is no error", "@empty", error: "", at: nil, status: 0),
+    ]
+
+    /// Damaged data files: every way IDX, gzip, CSV and safetensors files go wrong.
+    static let corrupt: [BadInput] = [
+        // IDX
+        BadInput("idx: bad magic number", "load idx images=$D/tiny.csv", error: "not an IDX file: magic number 6C 61 62 65", at: "1:1"),
+        BadInput("idx: element type int32", "load idx images=$D/int32.idx", error: "unsupported IDX element type int (Int32) (0x0C)", at: "1:1"),
+        BadInput("idx: rank 0", "load idx images=$D/rank0.idx", error: "IDX rank 0, expected 1 to 8", at: "1:1"),
+        BadInput("idx: rank 1 for images", "load idx images=$D/labels.idx", error: "(a labels file?)", at: "1:1"),
+        BadInput("idx: a zero dimension", "load idx images=$D/zero-width.idx", error: "include a zero size", at: "1:1"),
+        BadInput("idx: dimensions overflow", "load idx images=$D/overflow.idx", error: "are too large to address", at: "1:1"),
+        BadInput("idx: no images, overflowing image size", "load idx images=$D/empty-overflow.idx", error: "are too large to address", at: "1:1"),
+        BadInput("idx: no images", "load idx images=$D/zero-count.idx", error: "no examples", at: "1:1"),
+        BadInput("idx: truncated", "load idx images=$D/truncated.idx", error: "truncated: expected 64 bytes, found 59", at: "1:1"),
+        BadInput("idx: longer than declared", "load idx images=$D/trailing.idx", error: "longer than its header declares: expected 64 bytes, found 65", at: "1:1"),
+        BadInput("idx: a 2 GB header in a small file", "load idx images=$D/huge-header.idx", error: "truncated: expected", at: "1:1"),
+        BadInput("idx: labels and images disagree", "load idx images=$D/images.idx labels=$D/labels2.idx", error: "2 labels for the 3 images", at: "1:1"),
+        BadInput("idx: train and test sizes disagree", "load idx images=$D/images.idx test-images=$D/flat.idx", error: "images are 6×1 but those in", at: "1:1"),
+        BadInput("gzip: truncated", "load idx images=$D/truncated.idx.gz", error: "corrupt gzip stream: the compressed stream ends early (truncated file)", at: "1:1"),
+        BadInput("gzip: damaged", "load idx images=$D/damaged.idx.gz", error: "corrupt gzip stream", at: "1:1"),
+        BadInput("gzip: wrong checksum", "load idx images=$D/bad-crc.idx.gz", error: "corrupt gzip stream", at: "1:1"),
+        BadInput("gzip: garbage after the stream", "load idx images=$D/garbage-after.idx.gz", error: "unexpected bytes after the end of the stream", at: "1:1"),
+        BadInput("gzip: a header no stream this short can fill", "load idx images=$D/lie.idx.gz", error: "more than", at: "1:1"),
+        BadInput("gzip: less data than declared", "load idx images=$D/short.idx.gz", error: "truncated", at: "1:1"),
+        BadInput("gzip: more data than declared", "load idx images=$D/long.idx.gz", error: "longer than its header declares", at: "1:1"),
+        BadInput("gzip: a damaged CSV", "load csv $D/damaged.csv.gz", error: "corrupt gzip stream", at: "1:1"),
+        // CSV
+        BadInput("csv: a text cell", "load csv $D/text.csv", error: "line 2, column 1: 'x' is not a number", at: "1:1"),
+        BadInput("csv: a short row", "load csv $D/ragged.csv", error: "line 2: 2 cells, expected 3 as on line 1", at: "1:1"),
+        BadInput("csv: a value out of range", "load csv $D/range.csv label=none scale=1", error: "line 1, column 2: value 2 is outside 0…1", at: "1:1"),
+        BadInput("csv: a label that is not a byte", "load csv $D/bad-label.csv label=first", error: "line 1, column 1: label '256.5' is not an integer in 0…255", at: "1:1"),
+        BadInput("csv: labels but no pixels", "load csv $D/labels-only.csv label=first", error: "line 1: a label but no pixel values", at: "1:1"),
+        BadInput("csv: test file of another size", "load csv $D/tiny.csv test=$D/two-columns.csv", error: "images are 1×1 but those in", at: "1:1"),
+        BadInput("csv: only blank lines", "load csv $D/blank.csv", error: "no examples", at: "1:1"),
+        // safetensors
+        BadInput("safetensors: too short", "open $D/short.safetensors", error: "file is only 3 bytes; a safetensors file starts with an 8-byte header length", at: "1:1"),
+        BadInput("safetensors: a 2 GB header length", "open $D/huge-header.safetensors", error: "header length 2147483648", at: "1:1"),
+        BadInput("safetensors: header not UTF-8", "open $D/not-utf8.safetensors", error: "header is not valid UTF-8", at: "1:1"),
+        BadInput("safetensors: header not JSON", "open $D/not-json.safetensors", error: "not valid JSON", at: "1:1"),
+        BadInput("safetensors: header not an object", "open $D/array.safetensors", error: "an array", at: "1:1"),
+        BadInput("safetensors: a duplicate key", "open $D/duplicate.safetensors", error: "duplicate key", at: "1:1"),
+        BadInput("safetensors: unknown dtype", "open $D/unknown-dtype.safetensors", error: "'X9'", at: "1:1"),
+        BadInput("safetensors: unsupported dtype", "open $D/int-dtype.safetensors", error: "I32", at: "1:1"),
+        BadInput("safetensors: offsets reversed", "open $D/reversed.safetensors", error: "reversed", at: "1:1"),
+        BadInput("safetensors: offsets past the data", "open $D/beyond.safetensors", error: "past the end of the data", at: "1:1"),
+        BadInput("safetensors: size and shape disagree", "open $D/size-mismatch.safetensors", error: "tensor 'a' is F32 [3] but its data_offsets [0, 8] span 8 bytes", at: "1:1"),
+        BadInput("safetensors: overlapping tensors", "open $D/overlap.safetensors", error: "overlap", at: "1:1"),
+        BadInput("safetensors: bytes no tensor covers", "open $D/gap.safetensors", error: "no tensor", at: "1:1"),
+        BadInput("safetensors: truncated data", "open $D/truncated.safetensors", error: "past the end of the data", at: "1:1"),
+        BadInput("safetensors: not a VAE", "open $D/not-a-vae.safetensors", error: "missing tensor 'fc1.weight'", at: "1:1"),
+        BadInput("safetensors: shapes that contradict the metadata", "open $D/wrong-shape.safetensors", error: "tensor 'fc1.weight' has shape [8, 5], expected [8, 16]", at: "1:1"),
+        BadInput("safetensors: a checkpoint for other data", "open $D/other-size.safetensors", error: "model for 4 pixels per example, but the loaded data has 16", at: "1:6"),
+    ]
+
+    static let all = arguments + extremes + syntax + files + corrupt
+}
+
+// MARK: - The run
+
+@Suite("Bad input catalogue") struct BadInputCatalogueTests {
+    @Test(arguments: Catalogue.all)
+    func badInput(_ bad: BadInput) throws {
+        let sandbox = try Sandbox()
+        let directory = sandbox.directory.path
+        try Fixtures.write(into: sandbox)
+        let setup = try sandbox.write("setup.vae", """
+            load csv \(directory)/tiny.csv test=\(directory)/tiny-test.csv
+            model hidden=8 latent=2
+            let sentinel = 42
+            echo "=== state"
+            info
+            kl index=0
+            vars
+
+            """)
+        let after = try sandbox.write("after.vae", "echo \"=== state\"\ninfo\nkl index=0\nvars\n")
+        let script: String
+        switch String(decoding: bad.script, as: UTF8.self) {
+        case "@directory": script = sandbox.path("folder")
+        case "@unreadable": script = sandbox.path("unreadable.csv")
+        case "@missing": script = sandbox.path("nothing.vae")
+        case "@empty": script = sandbox.path("empty.csv")
+        default:
+            let text = bad.script.split(separator: 0x24, omittingEmptySubsequences: false)  // "$"
+            var bytes: [UInt8] = text.first.map(Array.init) ?? []
+            for part in text.dropFirst() {
+                bytes += part.first == 0x44 ? Array(directory.utf8) + part.dropFirst() : [0x24] + part  // "$D"
+            }
+            script = try sandbox.write("bad.vae", bytes: bytes)
+        }
+
+        let result = try runAsUnprivilegedUser(sandbox, ["--no-rc", "--keep-going", setup, script, after])
+
+        // 1. The exit status, and no signal.
+        #expect(result.termination == .exited(bad.status), "\(result)")
+        // 2. One error, on the first line, naming what is wrong and where.
+        let errorLines = result.stderr.split(separator: "\n").filter { $0.contains("error: ") || $0.hasPrefix("vaesh: ") }
+        if bad.status == 0 {
+            #expect(result.stderr.isEmpty, "\(result)")
+        } else {
+            let first = String(result.stderr.prefix { $0 != "\n" })
+            #expect(errorLines.count == 1, "expected one error:\n\(result.stderr.prefix(2000))")
+            #expect(first.contains(bad.error), "\(first.prefix(500))")
+            if let at = bad.at {
+                let location = expanded(at, in: bad.script, directory: directory)
+                #expect(first.hasPrefix("\(script):\(location): error: "), "\(first.prefix(500))")
+            } else {
+                #expect(first.contains(": error: ") || first.hasPrefix("vaesh: cannot read"), "\(first.prefix(500))")
+            }
+            #expect(first.count <= 400, "the error line is \(first.count) characters")
+        }
+        // For docs/RELIABILITY.md: VAESH_CATALOGUE_DUMP=FILE collects each case's error line.
+        if let dump = ProcessInfo.processInfo.environment["VAESH_CATALOGUE_DUMP"] {
+            let line = String(result.stderr.prefix { $0 != "\n" }).replacingOccurrences(of: directory, with: "$D")
+            let entry = "\(bad.name)\t\(result.termination)\t\(line.prefix(300))\n"
+            if let handle = FileHandle(forWritingAtPath: dump) ?? (FileManager.default.createFile(atPath: dump, contents: nil) ? FileHandle(forWritingAtPath: dump) : nil) {
+                handle.seekToEndOfFile()
+                handle.write(Data(entry.utf8))
+                handle.closeFile()
+            }
+        }
+        // 3. The state the error found is the state after it.
+        let states = result.stdout.components(separatedBy: "=== state\n")
+        #expect(states.count == 3, "\(result)")
+        if states.count == 3 {
+            #expect(states[1] == states[2], "the session changed:\n--- before\n\(states[1])--- after\n\(states[2])")
+            #expect(states[2].contains("sentinel") && states[2].contains("16-8-2"))
+        }
+    }
+
+    @Test func theCatalogueIsLargeAndEachNameUnique() {
+        #expect(Catalogue.all.count >= 60)
+        #expect(Set(Catalogue.all.map(\.name)).count == Catalogue.all.count)
+    }
+}
+
+/// `line:column` in the script as run: each `$D` before the column on that line became the
+/// sandbox's path.
+private func expanded(_ at: String, in script: [UInt8], directory: String) -> String {
+    let parts = at.split(separator: ":").compactMap { Int($0) }
+    guard parts.count == 2 else { return at }
+    let lines = String(decoding: script, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+    guard parts[0] - 1 < lines.count else { return at }
+    let before = lines[parts[0] - 1].prefix(parts[1] - 1)
+    let occurrences = before.components(separatedBy: "$D").count - 1
+    return "\(parts[0]):\(parts[1] + occurrences * (directory.count - 2))"
+}
+
+/// Runs vaesh; as root, through `setpriv` as nobody, since root reads a file whatever its mode
+/// and the unreadable cases need a reader the mode stops.
+private func runAsUnprivilegedUser(_ sandbox: Sandbox, _ arguments: [String]) throws -> ShellResult {
+    let setpriv = "/usr/bin/setpriv"
+    guard geteuid() == 0, FileManager.default.isExecutableFile(atPath: setpriv) else {
+        return try sandbox.run(arguments, timeout: 120)
+    }
+    chmod(sandbox.directory.path, 0o755)
+    return try RunningShell(
+        sandbox: sandbox, executable: setpriv,
+        arguments: ["--reuid=65534", "--regid=65534", "--clear-groups", ShellBinary.require()] + arguments,
+        stdin: .text(""), environment: [:]
+    ).finish(timeout: 120)
+}
+
+// MARK: - Fixtures
+
+/// The files the cases name, written into each sandbox (a few kilobytes).
+enum Fixtures {
+    static func write(into sandbox: Sandbox) throws {
+        func csv(rows: Int, offset: Int) -> String {
+            "label," + (0..<16).map { "p\($0)" }.joined(separator: ",") + "\n"
+                + (0..<rows).map { n in
+                    String((n + offset) % 10) + "," + (0..<16).map { String(((n + offset) * 37 + $0 * 11) % 256) }.joined(separator: ",")
+                }.joined(separator: "\n") + "\n"
+        }
+        try sandbox.write("tiny.csv", csv(rows: 24, offset: 0))
+        try sandbox.write("tiny-test.csv", csv(rows: 8, offset: 24))
+        try FileManager.default.createDirectory(atPath: sandbox.path("folder"), withIntermediateDirectories: true)
+        for name in ["empty.csv", "empty.idx", "empty.safetensors"] { try sandbox.write(name, "") }
+        for name in ["unreadable.csv", "unreadable.safetensors"] {
+            try sandbox.write(name, "1,2\n")
+            chmod(sandbox.path(name), 0)
+        }
+        mkfifo(sandbox.path("fifo"), 0o644)
+
+        // Scripts
+        try sandbox.write("nul.vae", bytes: Array("echo \"not run\"\necho \"\0\"\n".utf8))
+        try sandbox.write("not-utf8.vae", bytes: Array("echo ".utf8) + [0xC3, 0x28, 0x0A])
+        try sandbox.write("self.vae", "source self.vae\n")
+        try sandbox.write("ping.vae", "source pong.vae\n")
+        try sandbox.write("pong.vae", "source ping.vae\n")
+
+        // IDX, raw and gzip'd
+        let images = idx([3, 4, 4], (0..<48).map { UInt8(($0 * 29) % 256) })
+        try sandbox.write("images.idx", bytes: images)
+        try sandbox.write("labels.idx", bytes: idx([3], [7, 1, 0]))
+        try sandbox.write("labels2.idx", bytes: idx([2], [7, 1]))
+        try sandbox.write("flat.idx", bytes: idx([2, 6], Array(0..<12)))
+        try sandbox.write("int32.idx", bytes: idx([2], Array(0..<8), type: 0x0C))
+        try sandbox.write("rank0.idx", bytes: [0, 0, 8, 0])
+        try sandbox.write("zero-width.idx", bytes: idx([3, 0, 4], []))
+        try sandbox.write("zero-count.idx", bytes: idx([0, 4, 4], []))
+        try sandbox.write("overflow.idx", bytes: [0, 0, 8, 3] + [UInt8](repeating: 0xFF, count: 12))
+        try sandbox.write("empty-overflow.idx", bytes: [0, 0, 8, 3, 0, 0, 0, 0, 0xF7, 0xFF, 0xFF, 0xFF, 0xFF, 0xD9, 0x04, 0x04])
+        try sandbox.write("truncated.idx", bytes: Array(images.dropLast(5)))
+        try sandbox.write("trailing.idx", bytes: images + [9])
+        try sandbox.write("huge-header.idx", bytes: [0, 0, 8, 3, 0x7F, 0xFF, 0xFF, 0xFF] + images[8..<16])
+        let gzipped = try gzip(images)
+        try sandbox.write("truncated.idx.gz", bytes: Array(gzipped.dropLast(12)))
+        var damaged = gzipped
+        damaged[damaged.count / 2] ^= 0xFF
+        try sandbox.write("damaged.idx.gz", bytes: damaged)
+        var badCRC = gzipped
+        badCRC[badCRC.count - 8] ^= 0xFF
+        try sandbox.write("bad-crc.idx.gz", bytes: badCRC)
+        try sandbox.write("garbage-after.idx.gz", bytes: gzipped + Array("junk".utf8))
+        try sandbox.write("lie.idx.gz", bytes: try gzip([0, 0, 8, 3, 0x00, 0x10, 0x00, 0x00] + images[8..<16]))
+        try sandbox.write("short.idx.gz", bytes: try gzip(Array(images.dropLast(5))))
+        try sandbox.write("long.idx.gz", bytes: try gzip(images + [9]))
+        var damagedCSV = try gzip(Array(csv(rows: 24, offset: 0).utf8))
+        damagedCSV[damagedCSV.count / 2] ^= 0xFF
+        try sandbox.write("damaged.csv.gz", bytes: damagedCSV)
+
+        // CSV
+        try sandbox.write("text.csv", "1,2\nx,3\n")
+        try sandbox.write("ragged.csv", "1,2,3\n4,5\n")
+        try sandbox.write("range.csv", "0.5,2\n")
+        try sandbox.write("two-columns.csv", "1,2\n3,4\n")
+        try sandbox.write("bad-label.csv", "256.5,1,2\n")
+        try sandbox.write("labels-only.csv", "3\n4\n")
+        try sandbox.write("blank.csv", "\n \n\t\n")
+
+        // safetensors
+        let model = vaeshModel(inputs: 16, hidden: 8, latent: 2)
+        try sandbox.write("short.safetensors", bytes: [8, 0, 0])
+        try sandbox.write("huge-header.safetensors", bytes: [0, 0, 0, 0x80, 0, 0, 0, 0] + Array("{}".utf8))
+        try sandbox.write("not-utf8.safetensors", bytes: header([0x7B, 0xFF, 0x7D]))
+        try sandbox.write("not-json.safetensors", bytes: header(Array("{\"a\":[1,".utf8)))
+        try sandbox.write("array.safetensors", bytes: header(Array("[]".utf8)))
+        try sandbox.write("duplicate.safetensors", bytes: header(Array("{\"a\":1,\"a\":2}".utf8)))
+        try sandbox.write("unknown-dtype.safetensors", bytes: safetensors([("a", "X9", [1], [0, 0, 0, 0])]))
+        try sandbox.write("int-dtype.safetensors", bytes: safetensors([("a", "I32", [1], [0, 0, 0, 0])]))
+        try sandbox.write("reversed.safetensors", bytes: header(Array(#"{"a":{"dtype":"F32","shape":[0],"data_offsets":[4,0]}}"#.utf8)) + [0, 0, 0, 0])
+        try sandbox.write("beyond.safetensors", bytes: header(Array(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#.utf8)) + [0, 0, 0, 0])
+        try sandbox.write("size-mismatch.safetensors", bytes: header(Array(#"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#.utf8)) + [UInt8](repeating: 0, count: 8))
+        try sandbox.write("overlap.safetensors", bytes: header(Array(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#.utf8)) + [UInt8](repeating: 0, count: 8))
+        try sandbox.write("gap.safetensors", bytes: header(Array(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#.utf8)) + [UInt8](repeating: 0, count: 8))
+        try sandbox.write("truncated.safetensors", bytes: Array(safetensors(model.tensors, metadata: model.metadata).dropLast(10)))
+        try sandbox.write("not-a-vae.safetensors", bytes: safetensors([("weights", "F32", [1], [0, 0, 0, 0])]))
+        var wrong = vaeshModel(inputs: 5, hidden: 8, latent: 2)
+        wrong.metadata = model.metadata
+        try sandbox.write("wrong-shape.safetensors", bytes: safetensors(wrong.tensors, metadata: wrong.metadata))
+        let other = vaeshModel(inputs: 4, hidden: 3, latent: 2)
+        try sandbox.write("other-size.safetensors", bytes: safetensors(other.tensors, metadata: other.metadata))
+    }
+
+    static func idx(_ dimensions: [Int], _ elements: [UInt8], type: UInt8 = 0x08) -> [UInt8] {
+        var bytes: [UInt8] = [0, 0, type, UInt8(dimensions.count)]
+        for dimension in dimensions { bytes += withUnsafeBytes(of: UInt32(dimension).bigEndian, Array.init) }
+        return bytes + elements
+    }
+
+    /// `gzip -n`: the test target has no zlib of its own.
+    static func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
+        let sandbox = try Sandbox()
+        let input = try sandbox.write("in", bytes: bytes)
+        let result = try sandbox.runShellScript("gzip -n -9 -c '\(input)' > '\(input).gz'")
+        guard result.status == 0, let data = FileManager.default.contents(atPath: input + ".gz") else {
+            throw ChildProcess.SpawnError(description: "gzip failed: \(result)")
+        }
+        return Array(data)
+    }
+
+    /// A safetensors file: 8-byte length, the header padded to 8 bytes, the data.
+    static func header(_ json: [UInt8]) -> [UInt8] {
+        let padded = json + [UInt8](repeating: 0x20, count: (8 - json.count % 8) % 8)
+        return withUnsafeBytes(of: UInt64(padded.count).littleEndian, Array.init) + padded
+    }
+
+    static func safetensors(_ tensors: [(String, String, [Int], [UInt8])], metadata: [String: String]? = nil) -> [UInt8] {
+        var fields: [String] = []
+        if let metadata {
+            let entries = metadata.keys.sorted().map { "\(json($0)):\(json(metadata[$0] ?? ""))" }
+            fields.append("\"__metadata__\":{\(entries.joined(separator: ","))}")
+        }
+        var offset = 0
+        var data: [UInt8] = []
+        for (name, dtype, shape, bytes) in tensors {
+            fields.append("\(json(name)):{\"dtype\":\"\(dtype)\",\"shape\":[\(shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes.count)]}")
+            offset += bytes.count
+            data += bytes
+        }
+        return header(Array("{\(fields.joined(separator: ","))}".utf8)) + data
+    }
+
+    static func json(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+
+    /// The tensors and metadata of a vaesh checkpoint of an inputs-hidden-latent Bernoulli model.
+    static func vaeshModel(inputs: Int, hidden: Int, latent: Int) -> (tensors: [(String, String, [Int], [UInt8])], metadata: [String: String]) {
+        let configuration = #"{"activation":"relu","encoderHidden":[\#(hidden)],"inputSize":\#(inputs),"latentSize":\#(latent),"likelihood":{"bernoulli":{}}}"#
+        let metadata = ["vaesh.format": "1", "vaesh.configuration": configuration]
+        let shapes: [(String, [Int])] = [
+            ("fc1.weight", [hidden, inputs]), ("fc1.bias", [hidden]), ("fc21.weight", [latent, hidden]),
+            ("fc22.weight", [latent, hidden]), ("fc21.bias", [latent]), ("fc22.bias", [latent]),
+            ("fc3.weight", [hidden, latent]), ("fc3.bias", [hidden]), ("fc4.weight", [inputs, hidden]), ("fc4.bias", [inputs]),
+        ]
+        let tensors = shapes.map { name, shape in
+            let count = shape.reduce(1, *)
+            let values = (0..<count).flatMap { withUnsafeBytes(of: Float(Double($0 % 7) * 0.01 - 0.03).bitPattern.littleEndian, Array.init) }
+            return (name, "F32", shape, values)
+        }
+        return (tensors, metadata)
+    }
+}
