@@ -91,7 +91,7 @@ extension CommandTable {
             abstract: "list the commands entered so far",
             discussion: """
             Lists the commands entered at the top level of this session (not those of sourced \
-            files), numbered from 1, continued lines joined. The shell's line editor keeps its own \
+            files), numbered from 1, continued lines joined; the last 1000 are kept. The shell's line editor keeps its own \
             history across sessions in ~/.vaesh_history. Under --json it prints \
             {"command":"history","lines":[…]}.
             """,
@@ -100,9 +100,10 @@ extension CommandTable {
             let history = context.session.commandHistory
             let count = try context.arguments.optionalInt("count") ?? history.count
             let first = max(0, history.count - count)
+            let dropped = context.session.commandHistoryDropped
             var table = TextTable(alignments: [.right, .left])
             for (index, line) in history.enumerated().dropFirst(first) {
-                table.append([String(index + 1), line.replacingOccurrences(of: "\n", with: "\n      ")])
+                table.append([String(dropped + index + 1), line.replacingOccurrences(of: "\n", with: "\n      ")])
             }
             var report = Report(command: "history")
             report.addTable(table)

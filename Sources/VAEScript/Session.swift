@@ -44,8 +44,13 @@ public final class Session {
     public let interrupt: InterruptFlag
     public var settings: Settings
     public private(set) var variables: [String: Variable] = [:]
-    /// The top-level commands entered so far (continued lines joined), for `history`.
+    /// The top-level commands entered so far (continued lines joined), for `history`: the last
+    /// `historyLimit` of them, so that a long session's memory stays flat.
     public private(set) var commandHistory: [String] = []
+    /// How many older commands `commandHistory` has let go; `history` numbers from this plus 1.
+    public private(set) var commandHistoryDropped = 0
+    /// As many commands as the line editor's history file keeps.
+    public static let historyLimit = 1000
     /// What the prompt shows between brackets, e.g. `mnist·784-400-20`; set by engine commands.
     public var promptLabel: String?
 
@@ -140,6 +145,12 @@ public final class Session {
 
     func recordHistory(_ entry: String) {
         commandHistory.append(entry)
+        // Dropped in blocks, so each entry is moved once per 100 commands rather than every time.
+        if commandHistory.count >= Self.historyLimit + 100 {
+            let excess = commandHistory.count - Self.historyLimit
+            commandHistory.removeFirst(excess)
+            commandHistoryDropped += excess
+        }
     }
 
     /// The directory relative paths of `source` start from: that of the script being run, or the

@@ -5,7 +5,8 @@ public final class StringLineSource: LineSource {
     private let lines: [String]
     private var nextIndex = 0
     public let isInteractive: Bool
-    /// Every prompt asked for, in order (tests check the continuation prompt with it).
+    /// Every prompt asked for, in order, when interactive (tests check the continuation prompt
+    /// with it). A script keeps none: a file of 100,000 lines must not keep 100,000 prompts.
     public private(set) var prompts: [String] = []
 
     /// `isInteractive: true` lets tests drive the interactive behaviour (errors never stop the loop).
@@ -19,7 +20,7 @@ public final class StringLineSource: LineSource {
     }
 
     public func nextLine(prompt: String) -> LineInput {
-        prompts.append(prompt)
+        if isInteractive { prompts.append(prompt) }
         guard nextIndex < lines.count else { return .end }
         defer { nextIndex += 1 }
         return .line(lines[nextIndex])

@@ -61,3 +61,21 @@ import Testing
         #expect(Suggestions.closest(to: "recon-and-much-more", in: names) == nil)
     }
 }
+
+/// A long script keeps its memory flat: the session keeps the last `historyLimit` commands
+/// (numbered on from the first), and a script's line source keeps no prompts.
+@Suite struct LongSessionTests {
+    @Test func historyKeepsTheLastThousandAndNumbersOn() {
+        let output = CapturingOutput()
+        let session = Session(options: SessionOptions(), output: output, interrupt: InterruptFlag())
+        let text = (1...2500).map { "let x\($0 % 7) = \($0)" }.joined(separator: "\n") + "\nhistory 2\n"
+        let source = StringLineSource(text)
+        #expect(InputLoop.run(source, name: "long.vae", session: session) == .finished(failures: 0))
+        #expect(session.commandHistory.count <= Session.historyLimit + 100)
+        #expect(session.commandHistory.last == "history 2")
+        #expect(session.commandHistoryDropped + session.commandHistory.count == 2501)
+        let lines = output.standardOutput.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(lines == ["2500  let x1 = 2500", "2501  history 2"])
+        #expect(source.prompts.isEmpty)
+    }
+}
