@@ -1,0 +1,155 @@
+// vaesh-bench MODE [key=value…]: one timed workload of VAEKit, printed as one JSON line.
+//
+// Modes (the model is always the pytorch/examples VAE, 784-400-20, seeded):
+//   epoch   epochs=1 batch=128 seed=S [evaluate=1]  training epochs on full MNIST (the trainer's own
+//           seconds, which exclude the test evaluation); with evaluate=1 also the test loss
+//   elbo    every term on the 10,000 test images, one draw each (a model trained `train=` epochs first)
+//   logpx   k=1000 limit=1000: the IWAE estimate on the first `limit` test images
+//   steps   steps=200: computeGradients and Adam apart, on one batch, for profiling
+// Threads: OPENBLAS_NUM_THREADS (read by OpenBLAS and by VAEKit's own splitting).
+import Foundation
+import VAEKit
+
+var options: [String: String] = [:]
+for argument in CommandLine.arguments.dropFirst(2) {
+    let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)
+    options[parts[0]] = parts.count > 1 ? parts[1] : "1"
+}
+let mode = CommandLine.arguments.dropFirst().first ?? "steps"
+func option(_ name: String, _ fallback: Int) -> Int { options[name].flatMap { Int($0) } ?? fallback }
+
+func seconds(_ body: () -> Void) -> Double {
+    let start = ContinuousClock.now
+    body()
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+}
+
+func peakResidentMB() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
+
+func emit(_ fields: [String: Any]) {
+    var all = fields
+    all["mode"] = mode
+    all["threads"] = BLASThreads.count
+    all["peak_rss_mb"] = peakResidentMB()
+    let data = try! JSONSerialization.data(withJSONObject: all, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+}
+
+func loadMNIST() -> Dataset {
+    do { return try Dataset.mnist() } catch {
+        FileHandle.standardError.write(Data("vaesh-bench: \(error.message)\n".utf8))
+        exit(1)
+    }
+}
+
+let seed = UInt64(option("seed", 1))
+var random = RandomSource(seed: seed)
+let model = try! VAE<Float>(.pytorchExample, random: &random)
+let optimizer = Optimizer<Float>(.adamDefaults, learningRate: 1e-3, parameterCount: model.parameters.count)
+let trainer = Trainer(model: model, optimizer: optimizer, seed: seed)
+
+func train(_ data: Dataset, epochs: Int, evaluate: Bool) -> [EpochReport] {
+    var settings = TrainingSettings()
+    settings.epochs = epochs
+    settings.batchSize = option("batch", 128)
+    var reports: [EpochReport] = []
+    _ = trainer.train(data.train, test: evaluate ? data.test : nil, settings: settings) { event in
+        if case .epochEnd(let report) = event { reports.append(report) }
+        return .proceed
+    }
+    return reports
+}
+
+switch mode {
+case "epoch":
+    let data = loadMNIST()
+    let reports = train(data, epochs: option("epochs", 1), evaluate: option("evaluate", 0) != 0)
+    var fields: [String: Any] = ["seconds": reports.map(\.seconds), "train_loss": reports.map(\.train.loss)]
+    if let test = reports.last?.test { fields["test_loss"] = test.loss.mean }
+    emit(fields)
+case "elbo":
+    let data = loadMNIST()
+    _ = train(data, epochs: option("train", 0), evaluate: false)
+    guard let test = data.test else { exit(1) }
+    var evaluationRandom = RandomSource(seed: seed)
+    var terms: ELBOTerms?
+    let time = seconds { terms = model.evaluate(test, samples: 1, random: &evaluationRandom) }
+    emit(["seconds": time, "elbo": terms?.elbo.mean ?? .nan, "examples": test.count])
+case "logpx":
+    let data = loadMNIST()
+    _ = train(data, epochs: option("train", 0), evaluate: false)
+    guard let test = data.test else { exit(1) }
+    var evaluationRandom = RandomSource(seed: seed)
+    var estimate: LogLikelihoodEstimate?
+    let limit = option("limit", 1000), k = option("k", 1000)
+    let time = seconds {
+        estimate = model.logLikelihood(test, indices: Array(0..<limit), importanceSamples: k, random: &evaluationRandom)
+    }
+    emit(["seconds": time, "logpx": estimate?.logLikelihood.mean ?? .nan, "examples": limit, "k": k])
+case "steps":
+    let steps = option("steps", 200)
+    let x = Matrix<Float>(rows: 128, columns: 784)
+    random.fillUniform(x.buffer, low: 0, high: 1)
+    _ = model.computeGradients(x, rows: 128, weights: .loss(), random: &random)
+    let gradients = seconds { for _ in 0..<steps { _ = model.computeGradients(x, rows: 128, weights: .loss(), random: &random) } }
+    let adam = seconds { for _ in 0..<steps { optimizer.apply(to: model.parameters) } }
+    let forward = seconds { for _ in 0..<steps { _ = model.objective(x, rows: 128, weights: .loss(), random: &random) } }
+    emit(["gradients_ms": gradients * 1000 / Double(steps), "adam_ms": adam * 1000 / Double(steps),
+          "forward_ms": forward * 1000 / Double(steps)])
+case "gemm":
+    // The five big products of a step, each through OpenBLAS as configured and split in two
+    // halves over two threads (OpenBLAS at one thread each).
+    let repeats = option("repeats", 200)
+    struct Shape { let name: String; let transposeA: Bool; let transposeB: Bool; let m: Int; let n: Int; let k: Int }
+    let shapes = [
+        Shape(name: "fc1 forward  X·W1ᵀ", transposeA: false, transposeB: true, m: 128, n: 400, k: 784),
+        Shape(name: "fc1 dW  dHᵀ·X", transposeA: true, transposeB: false, m: 400, n: 784, k: 128),
+        Shape(name: "fc4 forward  H·W4ᵀ", transposeA: false, transposeB: true, m: 128, n: 784, k: 400),
+        Shape(name: "fc4 dW  dOutᵀ·H", transposeA: true, transposeB: false, m: 784, n: 400, k: 128),
+        Shape(name: "fc4 dInput  dOut·W4", transposeA: false, transposeB: false, m: 128, n: 400, k: 784),
+    ]
+    var results: [String: Any] = [:]
+    let threads = BLASThreads.count
+    for shape in shapes {
+        let a = Matrix<Float>(rows: shape.transposeA ? shape.k : shape.m, columns: shape.transposeA ? shape.m : shape.k)
+        let b = Matrix<Float>(rows: shape.transposeB ? shape.n : shape.k, columns: shape.transposeB ? shape.k : shape.n)
+        let c = Matrix<Float>(rows: shape.m, columns: shape.n)
+        random.fillUniform(a.buffer, low: -1, high: 1)
+        random.fillUniform(b.buffer, low: -1, high: 1)
+        BLASThreads.set(threads)
+        let whole = seconds { for _ in 0..<repeats { Matrix.multiply(a, transposed: shape.transposeA, b, transposed: shape.transposeB, into: c) } }
+        // Split: rows of C when M ≥ N, else columns.
+        BLASThreads.set(1)
+        let lda = a.columns, ldb = b.columns, ldc = c.columns
+        let split = seconds {
+            for _ in 0..<repeats {
+                DispatchQueue.concurrentPerform(iterations: 2) { half in
+                    if shape.m >= shape.n {
+                        let rows = shape.m / 2, start = half * rows, count = half == 0 ? rows : shape.m - rows
+                        let aStart = shape.transposeA ? a.pointer + start : a.pointer + start * lda
+                        Float.gemm(transposeA: shape.transposeA, transposeB: shape.transposeB, m: count, n: shape.n, k: shape.k,
+                                   alpha: 1, a: aStart, lda: lda, b: b.pointer, ldb: ldb, beta: 0, c: c.pointer + start * ldc, ldc: ldc)
+                    } else {
+                        let columns = shape.n / 2, start = half * columns, count = half == 0 ? columns : shape.n - columns
+                        let bStart = shape.transposeB ? b.pointer + start * ldb : b.pointer + start
+                        Float.gemm(transposeA: shape.transposeA, transposeB: shape.transposeB, m: shape.m, n: count, k: shape.k,
+                                   alpha: 1, a: a.pointer, lda: lda, b: bStart, ldb: ldb, beta: 0, c: c.pointer + start, ldc: ldc)
+                    }
+                }
+            }
+        }
+        BLASThreads.set(threads)
+        let gflop = 2.0 * Double(shape.m * shape.n * shape.k) * Double(repeats) / 1e9
+        results[shape.name] = ["blas_ms": whole * 1000 / Double(repeats), "split_ms": split * 1000 / Double(repeats),
+                               "blas_gflops": gflop / whole, "split_gflops": gflop / split]
+    }
+    emit(results)
+default:
+    FileHandle.standardError.write(Data("vaesh-bench: unknown mode \(mode)\n".utf8))
+    exit(2)
+}
