@@ -523,8 +523,10 @@ extension SafeTensorsFile {
     ///
     /// Writes a temporary file beside the target (".NAME.tmp-PID-RANDOM": hidden, and never
     /// ending in .safetensors, so no loader picks it up), forces it to disk with `fsync`, then
-    /// renames it over `path`. A save that fails or is interrupted at any point leaves any earlier
-    /// file at `path` exactly as it was; on failure the temporary file is removed. The directory
+    /// renames it over `path`. Temporaries that killed saves of the same name left behind are
+    /// removed first (`removeStaleTemporaries`). A save that fails or is interrupted at any point
+    /// leaves any earlier file at `path` exactly as it was; on failure the temporary file is
+    /// removed. The directory
     /// is synced after the rename as a best effort (some file systems refuse it; the rename has
     /// happened by then, so that is not reported). The new file gets mode 0644 less the umask.
     public func write(path: String) throws(CheckpointError) {
@@ -545,6 +547,7 @@ extension SafeTensorsFile {
         }
         let suffix = String(UInt32.random(in: 0 ... .max), radix: 16)
         let temporaryPath = "\(directoryPrefix).\(baseName).tmp-\(getpid())-\(suffix)"
+        removeStaleTemporaries(of: baseName, in: directoryPrefix.isEmpty ? "." : directoryPrefix)
 
         var descriptor: Int32 = -1
         repeat {
@@ -590,6 +593,27 @@ extension SafeTensorsFile {
         if directoryDescriptor >= 0 {
             _ = fsync(directoryDescriptor)
             close(directoryDescriptor)
+        }
+    }
+
+    /// Removes what saves of `baseName` killed mid-write (SIGKILL, a crash, a power cut) left in
+    /// `directory`: `.NAME.tmp-PID-RANDOM` files whose process is gone and which nothing has
+    /// written for a minute. Nothing reads them (hidden, and not ending in the target's name), but
+    /// a checkpoint-sized one each time adds up. The minute spares a save in progress by a process
+    /// this one cannot see (another PID namespace sharing the folder). Best effort: errors are
+    /// ignored.
+    static func removeStaleTemporaries(of baseName: String, in directory: String, now: time_t = time(nil)) {
+        let prefix = ".\(baseName).tmp-"
+        guard let entries = folderEntries(directory) else { return }
+        for entry in entries where entry.hasPrefix(prefix) {
+            let rest = entry.dropFirst(prefix.count)
+            guard let dash = rest.firstIndex(of: "-"), let pid = Int32(rest[..<dash]), pid > 0, pid != getpid() else { continue }
+            guard kill(pid, 0) != 0 && errno == ESRCH else { continue }  // alive, or not ours to ask
+            let path = directory + "/" + entry
+            var status = stat()
+            guard lstat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG,
+                  now - status.st_mtim.tv_sec > 60 else { continue }
+            unlink(path)
         }
     }
 

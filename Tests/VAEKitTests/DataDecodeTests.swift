@@ -120,3 +120,24 @@ import Testing
         }
     }
 }
+
+/// What a save killed mid-write leaves behind is removed by the next save of the same name, unless
+/// its process lives or it was written in the last minute.
+@Suite struct StaleTemporaryTests {
+    @Test func theNextSaveRemovesWhatKilledSavesLeft() throws {
+        try withTemporaryFolder { folder in
+            let dead = ".m.safetensors.tmp-2147483647-1a2b"   // no process has this PID
+            let recent = ".m.safetensors.tmp-2147483646-3c4d"  // dead too, but written just now
+            let alive = ".m.safetensors.tmp-\(getpid())-5e6f"
+            let other = ".n.safetensors.tmp-2147483647-7a8b"    // another file's
+            for name in [dead, recent, alive, other] { try folder.write(name, [1, 2, 3]) }
+            for name in [dead, other] {
+                var times = [timeval(tv_sec: time(nil) - 120, tv_usec: 0), timeval(tv_sec: time(nil) - 120, tv_usec: 0)]
+                #expect(utimes(folder.path + "/" + name, &times) == 0)
+            }
+            try SafeTensorsFile(tensors: [SafeTensor(name: "a", shape: [1], values: [1])]).write(path: folder.path + "/m.safetensors")
+            let left = Set(try FileManager.default.contentsOfDirectory(atPath: folder.path))
+            #expect(left == ["m.safetensors", recent, alive, other])
+        }
+    }
+}
