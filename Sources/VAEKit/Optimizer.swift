@@ -57,10 +57,12 @@ public final class Optimizer<T: VAEScalar>: @unchecked Sendable {
         switch kind {
         case .adam(let beta1, let beta2, let epsilon):
             // PyTorch: m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ), θ ← θ − lr·m̂/(√v̂ + ε), computed as
-            // θ − (lr/bc₁)·m / (√v/√bc₂ + ε).
+            // θ − (lr/bc₁)·m/(√v/√bc₂ + ε) = θ − (lr·√bc₂/bc₁)·m/(√v + ε·√bc₂): the same value
+            // with one division per parameter instead of two (square root and division are what
+            // the loop waits on).
             let bias1 = 1 - Double.pow(beta1, step), bias2 = 1 - Double.pow(beta2, step)
-            let stepSize = T(learningRate / bias1), bias2Root = T(bias2.squareRoot())
-            let b1 = T(beta1), b2 = T(beta2), eps = T(epsilon)
+            let stepSize = T(learningRate * bias2.squareRoot() / bias1), eps = T(epsilon * bias2.squareRoot())
+            let b1 = T(beta1), b2 = T(beta2)
             if T.self == Float.self {
                 // The four-lane kernel (VectorMath.swift), bit for bit the loop below.
                 func float(_ pointer: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
@@ -73,13 +75,12 @@ public final class Optimizer<T: VAEScalar>: @unchecked Sendable {
                     VectorMath.adam(Parallel.slice(0..<count, part: part, of: parts),
                                     theta: float(theta), gradient: float(gradient), m: float(m), v: float(v),
                                     newTheta: float(newTheta), newM: float(newM), newV: float(newV),
-                                    beta1: float(b1), beta2: float(b2), stepSize: float(stepSize),
-                                    bias2Root: float(bias2Root), epsilon: float(eps))
+                                    beta1: float(b1), beta2: float(b2), stepSize: float(stepSize), epsilon: float(eps))
                 }
             } else {
                 Self.adamReference(0..<count, theta: theta, gradient: gradient, m: m, v: v,
                                    newTheta: newTheta, newM: newM, newV: newV,
-                                   beta1: b1, beta2: b2, stepSize: stepSize, bias2Root: bias2Root, epsilon: eps)
+                                   beta1: b1, beta2: b2, stepSize: stepSize, epsilon: eps)
             }
         case .sgd(let momentum):
             let lr = T(learningRate), mu = T(momentum)
@@ -101,17 +102,19 @@ public final class Optimizer<T: VAEScalar>: @unchecked Sendable {
     }
 
     /// Adam over `range`, one parameter at a time: the reference `VectorMath.adam` is tested against.
+    /// m′ = β₁m + (1 − β₁)g,  v′ = β₂v + (1 − β₂)g·g,  θ′ = θ − stepSize·m′/(√v′ + ε), with the bias
+    /// corrections folded into `stepSize` and `epsilon` by the caller.
     static func adamReference(_ range: Range<Int>, theta: UnsafePointer<T>, gradient: UnsafePointer<T>,
                               m: UnsafePointer<T>, v: UnsafePointer<T>,
                               newTheta: UnsafeMutablePointer<T>, newM: UnsafeMutablePointer<T>, newV: UnsafeMutablePointer<T>,
-                              beta1 b1: T, beta2 b2: T, stepSize: T, bias2Root: T, epsilon eps: T) {
+                              beta1 b1: T, beta2 b2: T, stepSize: T, epsilon eps: T) {
         for i in range {
             let g = gradient[i]
             let mi = b1 * m[i] + (1 - b1) * g
             let vi = b2 * v[i] + (1 - b2) * g * g
             newM[i] = mi
             newV[i] = vi
-            newTheta[i] = theta[i] - stepSize * mi / (vi.squareRoot() / bias2Root + eps)
+            newTheta[i] = theta[i] - stepSize * mi / (vi.squareRoot() + eps)
         }
     }
 

@@ -229,18 +229,19 @@ enum VectorMath {
 extension VectorMath {
     /// One Adam step over `range` of the flat block: the same expression, lane by lane, as the
     /// scalar reference `Optimizer.adamReference` (so the two agree bit for bit):
-    ///   m′ = β₁m + (1 − β₁)g,  v′ = β₂v + (1 − β₂)g·g,  θ′ = θ − stepSize·m′ / (√v′/√bc₂ + ε).
+    ///   m′ = β₁m + (1 − β₁)g,  v′ = β₂v + (1 − β₂)g·g,  θ′ = θ − stepSize·m′/(√v′ + ε),
+    /// with the bias corrections folded into `stepSize` and `epsilon` (see `Optimizer.apply`).
     @inline(__always)
     static func adam(_ range: Range<Int>, theta: UnsafePointer<Float>, gradient: UnsafePointer<Float>,
                      m: UnsafePointer<Float>, v: UnsafePointer<Float>,
                      newTheta: UnsafeMutablePointer<Float>, newM: UnsafeMutablePointer<Float>, newV: UnsafeMutablePointer<Float>,
-                     beta1 b1: Float, beta2 b2: Float, stepSize: Float, bias2Root: Float, epsilon: Float) {
+                     beta1 b1: Float, beta2 b2: Float, stepSize: Float, epsilon: Float) {
         let oneMinusB1 = 1 - b1, oneMinusB2 = 1 - b2
         @inline(__always)
         func update(_ theta: Vector, _ g: Vector, _ m: Vector, _ v: Vector) -> (theta: Vector, m: Vector, v: Vector) {
             let mi = b1 * m + oneMinusB1 * g
             let vi = b2 * v + oneMinusB2 * g * g
-            return (theta - stepSize * mi / (squareRoot(vi) / bias2Root + epsilon), mi, vi)
+            return (theta - stepSize * mi / (squareRoot(vi) + epsilon), mi, vi)
         }
         var i = range.lowerBound
         while i + lanes <= range.upperBound {

@@ -112,16 +112,15 @@ struct VectorMathTests {
         let theta = values(-1, 1), gradient = values(-10, 10), m = values(-1, 1), v = values(0, 4)
         var fast = (theta: [Float](repeating: 0, count: count), m: [Float](repeating: 0, count: count), v: [Float](repeating: 0, count: count))
         var slow = fast
-        let settings = (beta1: Float(0.9), beta2: Float(0.999), stepSize: Float(1e-3 / (1 - 0.9 * 0.9)),
-                        bias2Root: Float((1 - 0.999 * 0.999).squareRoot()), epsilon: Float(1e-8))
+        let bias2Root = (1 - 0.999 * 0.999).squareRoot()
+        let settings = (beta1: Float(0.9), beta2: Float(0.999), stepSize: Float(1e-3 * bias2Root / (1 - 0.9 * 0.9)),
+                        epsilon: Float(1e-8 * bias2Root))
         VectorMath.adam(0..<count, theta: theta, gradient: gradient, m: m, v: v,
                         newTheta: &fast.theta, newM: &fast.m, newV: &fast.v,
-                        beta1: settings.beta1, beta2: settings.beta2, stepSize: settings.stepSize,
-                        bias2Root: settings.bias2Root, epsilon: settings.epsilon)
+                        beta1: settings.beta1, beta2: settings.beta2, stepSize: settings.stepSize, epsilon: settings.epsilon)
         Optimizer<Float>.adamReference(0..<count, theta: theta, gradient: gradient, m: m, v: v,
                                        newTheta: &slow.theta, newM: &slow.m, newV: &slow.v,
-                                       beta1: settings.beta1, beta2: settings.beta2, stepSize: settings.stepSize,
-                                       bias2Root: settings.bias2Root, epsilon: settings.epsilon)
+                                       beta1: settings.beta1, beta2: settings.beta2, stepSize: settings.stepSize, epsilon: settings.epsilon)
         #expect(fast.theta == slow.theta)
         #expect(fast.m == slow.m)
         #expect(fast.v == slow.v)
