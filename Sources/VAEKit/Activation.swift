@@ -21,14 +21,22 @@ public enum Activation: String, Sendable, Codable, CaseIterable {
         }
     }
 
+    /// The ReLU's backward one element at a time: dY ← 0 where y ≤ 0. The reference for
+    /// `VectorMath.reluBackward`.
+    static func reluBackwardReference<T: VAEScalar>(_ dY: UnsafeMutablePointer<T>, output y: UnsafePointer<T>, count: Int) {
+        for i in 0..<count where y[i] <= 0 { dY[i] = 0 }
+    }
+
     /// dY ← dY ⊙ f′, with f′ computed from the output y = f(a).
     func backward<T: VAEScalar>(_ dY: UnsafeMutablePointer<T>, output y: UnsafePointer<T>, count: Int) {
         switch self {
         case .relu:
-            // A select, not a branch, so the loop vectorises.
-            for i in 0..<count {
-                let d = dY[i]
-                dY[i] = y[i] <= 0 ? 0 : d
+            if T.self == Float.self {
+                // The four-lane kernel (VectorMath.swift): a mask, not a branch on each sign.
+                VectorMath.reluBackward(UnsafeMutableRawPointer(dY).assumingMemoryBound(to: Float.self),
+                                        output: UnsafeRawPointer(y).assumingMemoryBound(to: Float.self), count: count)
+            } else {
+                Self.reluBackwardReference(dY, output: y, count: count)
             }
         case .tanh:
             // tanh′(a) = 1 − tanh²(a)

@@ -64,6 +64,16 @@ enum VectorMath {
         #endif
     }
 
+    /// A lane mask: all ones where `a ≤ b`, else zero (zero for NaN).
+    @inline(__always)
+    static func lessOrEqual(_ a: Vector, _ b: Vector) -> Bits {
+        #if arch(x86_64)
+        unsafeBitCast(_mm_cmple_ps(a, b), to: Bits.self)
+        #else
+        Bits(repeating: 0).replacing(with: ~0, where: a .<= b)
+        #endif
+    }
+
     /// `ifTrue` where `mask` is all ones, `ifFalse` where it is zero.
     @inline(__always)
     static func select(_ mask: Bits, _ ifTrue: Vector, _ ifFalse: Vector) -> Vector {
@@ -221,6 +231,26 @@ enum VectorMath {
         let term = x * l - select(negative, Vector(repeating: 0), l) - log1pUnit(e)
         let sigmoid = select(negative, e, Vector(repeating: 1)) / (1 + e)
         return (term, scale * (x - sigmoid))
+    }
+}
+
+// MARK: - ReLU
+
+extension VectorMath {
+    /// dY ← 0 where y ≤ 0, else unchanged: the ReLU's backward from its output, as
+    /// `Activation.reluBackwardReference`. (Written as a loop, the compiler turns the select back
+    /// into a branch on every sign, which mispredicts half the time.)
+    @inline(__always)
+    static func reluBackward(_ dY: UnsafeMutablePointer<Float>, output y: UnsafePointer<Float>, count: Int) {
+        var i = 0
+        while i + lanes <= count {
+            store(select(lessOrEqual(load(y + i), Vector(repeating: 0)), Vector(repeating: 0), load(dY + i)), to: dY + i)
+            i += lanes
+        }
+        while i < count {
+            if y[i] <= 0 { dY[i] = 0 }
+            i += 1
+        }
     }
 }
 

@@ -104,6 +104,18 @@ struct VectorMathTests {
         #expect(double == reference)
     }
 
+    @Test(arguments: [1, 4, 7, 400])
+    func reluBackwardMatchesReference(count: Int) {
+        var random = RandomSource(seed: UInt64(count))
+        var y = (0..<count).map { _ in max(0, Float(random.uniform(-1, 1))) }
+        if count > 2 { y[1] = -0.0; y[2] = .nan }
+        let dY = (0..<count).map { _ in Float(random.uniform(-5, 5)) }
+        var fast = dY, slow = dY
+        VectorMath.reluBackward(&fast, output: y, count: count)
+        Activation.reluBackwardReference(&slow, output: y, count: count)
+        #expect(fast.map(\.bitPattern) == slow.map(\.bitPattern))
+    }
+
     /// The vector Adam is the scalar loop, lane by lane: bit for bit, tails included.
     @Test(arguments: [1, 3, 4, 7, 1003])
     func adamMatchesReferenceExactly(count: Int) {
