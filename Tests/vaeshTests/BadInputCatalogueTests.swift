@@ -270,7 +270,9 @@ enum Catalogue {
         // For docs/RELIABILITY.md: VAESH_CATALOGUE_DUMP=FILE collects each case's error line.
         if let dump = ProcessInfo.processInfo.environment["VAESH_CATALOGUE_DUMP"] {
             let line = String(result.stderr.prefix { $0 != "\n" }).replacingOccurrences(of: directory, with: "$D")
-            let entry = "\(bad.name)\t\(result.termination)\t\(line.prefix(300))\n"
+            var input = String(decoding: bad.script.prefix(70), as: UTF8.self).debugDescription.dropFirst().dropLast()
+            if bad.script.count > 70 { input += "… (\(bad.script.count) bytes)" }
+            let entry = "\(bad.name)\t\(input)\t\(result.termination)\t\(line.prefix(300))\n"
             if let handle = FileHandle(forWritingAtPath: dump) ?? (FileManager.default.createFile(atPath: dump, contents: nil) ? FileHandle(forWritingAtPath: dump) : nil) {
                 handle.seekToEndOfFile()
                 handle.write(Data(entry.utf8))
