@@ -150,33 +150,45 @@ extension VAE {
     /// (rows, D), with `workspace.samples` fresh draws of ε each. When `likelihoodGradientScale` is
     /// given, the likelihood pass also writes scale·∂log p/∂output for the backward pass.
     ///
-    /// Examples are independent here, so with more than one thread each takes a contiguous share
-    /// of them through the whole pass. ε is drawn first, in one piece, so the random stream is the
-    /// same whatever the thread count.
+    /// Examples are independent here, and so are draws once z is known: with more than one thread
+    /// each takes a contiguous share of the examples through the encoder, then of the draws through
+    /// the decoder (with one draw per example, both in one go). ε is drawn first, in one piece, so
+    /// the random stream is the same whatever the thread count.
     func forwardPass(_ x: Matrix<T>, rows: Int, workspace w: Workspace<T>, random: inout RandomSource,
                      likelihoodGradientScale: T?) {
         precondition(x.columns == inputSize, "forwardPass: x has \(x.columns) columns, model expects \(inputSize)")
         precondition(rows <= w.examples && rows <= x.rows, "forwardPass: too many rows for the workspace")
-        let draws = rows * w.samples
+        let samples = w.samples, draws = rows * samples
 
         // ε ~ N(0, I), drawn in (example, sample, dimension) order.
         random.fillNormal(UnsafeMutableBufferPointer(start: w.epsilon.pointer, count: draws * latentSize))
 
         // The learned variance's gradient sums over every draw into one vector: keep that in one part.
         let sharedAccumulator = likelihoodGradientScale != nil && outputLogVarianceOffset != nil
-        let parts = sharedAccumulator ? 1 : Parallel.parts(flops: 2 * draws * parameters.count)
-        Parallel.run(min(parts, rows)) { part in
-            forwardPass(x, examples: Parallel.slice(0..<rows, part: part, of: min(parts, rows)), workspace: w,
-                        likelihoodGradientScale: likelihoodGradientScale)
+        let decoderParts = sharedAccumulator ? 1 : min(draws, Parallel.parts(flops: 2 * draws * decoder.multiplyAddsPerRow))
+        if samples == 1 {
+            Parallel.run(decoderParts) { part in
+                let slice = Parallel.slice(0..<rows, part: part, of: decoderParts)
+                forwardEncoder(x, examples: slice, workspace: w)
+                forwardDecoder(x, draws: slice, workspace: w, likelihoodGradientScale: likelihoodGradientScale)
+            }
+        } else {
+            let encoderParts = min(rows, Parallel.parts(flops: 2 * rows * encoder.multiplyAddsPerRow))
+            Parallel.run(encoderParts) { part in
+                forwardEncoder(x, examples: Parallel.slice(0..<rows, part: part, of: encoderParts), workspace: w)
+            }
+            Parallel.run(decoderParts) { part in
+                forwardDecoder(x, draws: Parallel.slice(0..<draws, part: part, of: decoderParts), workspace: w,
+                               likelihoodGradientScale: likelihoodGradientScale)
+            }
         }
     }
 
-    /// `forwardPass` for examples `examples` only: writes their rows of the workspace.
-    private func forwardPass(_ x: Matrix<T>, examples: Range<Int>, workspace w: Workspace<T>, likelihoodGradientScale: T?) {
-        let latent = latentSize, samples = w.samples, dimension = inputSize
-        let draws = examples.lowerBound * samples..<examples.upperBound * samples
-
-        // q(z|x): one GEMM gives [μ | log σ²] (rows, 2Z).
+    /// q(z|x) and z = μ + σ ⊙ ε for examples `examples`: their rows of the encoder's buffers, and
+    /// the rows of z (and the Monte-Carlo KL) of their draws.
+    private func forwardEncoder(_ x: Matrix<T>, examples: Range<Int>, workspace w: Workspace<T>) {
+        let latent = latentSize, samples = w.samples
+        // One GEMM gives [μ | log σ²] (rows, 2Z).
         encoder.forward(x, rows: examples, activations: w.encoder, parameters: parameters)
         let head = w.encoder.output.pointer
         let range = Self.logVarianceRange
@@ -188,9 +200,7 @@ extension VAE {
             }
             w.klAnalytic.pointer[n] = Divergence.klAnalytic(mean: mean, logVariance: logVariance, latent: latent)
         }
-
-        // z = μ + σ ⊙ ε.
-        for r in draws {
+        for r in examples.lowerBound * samples..<examples.upperBound * samples {
             let n = r / samples
             let mean = head + n * 2 * latent, logVariance = mean + latent
             let sigma = w.standardDeviation.pointer + n * latent
@@ -198,8 +208,11 @@ extension VAE {
             for j in 0..<latent { z[j] = mean[j] + sigma[j] * epsilon[j] }
             w.klMonteCarlo.pointer[r] = Divergence.klMonteCarlo(z: z, epsilon: epsilon, logVariance: logVariance, latent: latent)
         }
+    }
 
-        // p(x|z): decoder output (draws, D), then log p(x|z) per draw.
+    /// p(x|z) for draws `draws`: their rows of the decoder's output (draws, D), then log p(x|z) per draw.
+    private func forwardDecoder(_ x: Matrix<T>, draws: Range<Int>, workspace w: Workspace<T>, likelihoodGradientScale: T?) {
+        let samples = w.samples, dimension = inputSize
         decoder.forward(w.z, rows: draws, activations: w.decoder, parameters: parameters)
         let output = w.decoder.output.pointer
         let logVarianceX = outputLogVarianceOffset.map { UnsafePointer(parameters.values.pointer + $0) }

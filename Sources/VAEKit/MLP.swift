@@ -7,6 +7,8 @@ struct MLP: Sendable {
     let activation: Activation
 
     var inputSize: Int { layers.first?.inputSize ?? 0 }
+    /// Multiply-adds per row of a forward pass (the weights' count).
+    var multiplyAddsPerRow: Int { layers.reduce(0) { $0 + $1.inputSize * $1.outputSize } }
     var outputSize: Int { layers.last?.outputSize ?? 0 }
 
     /// Runs rows `rows` of `input` (…, inputSize) through every layer; the result is those rows of

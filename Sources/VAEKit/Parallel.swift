@@ -8,7 +8,9 @@ import Dispatch
 /// core from everything else in the step. Splitting ourselves lets independent work run side by
 /// side (a layer's dW and dInput products; the elementwise likelihood with the GEMM that feeds
 /// it), keeps the split out of the BLAS library's hands, and makes it deterministic: every part is
-/// a fixed slice computed in a fixed order, so the same seed gives the same bits on every run.
+/// a fixed slice computed in a fixed order, so the same seed and thread count give the same bits
+/// on every run. Across thread counts results agree to rounding (OpenBLAS may pick a different
+/// kernel for a half-size product), and usually exactly.
 enum Parallel {
     /// The engine's thread count, as `BLASThreads` sets it. Read once from OpenBLAS (which honours
     /// `OPENBLAS_NUM_THREADS` and otherwise counts the cores), after which OpenBLAS is kept at one

@@ -2,10 +2,11 @@ import Testing
 @testable import VAEKit
 
 /// Passes split over threads against the same passes in one piece. The split is by fixed slices
-/// (examples in the forward pass, output features and rows in the backward pass, the flat block
-/// in Adam), and each element is computed by the same operations in the same order either way,
-/// so the results must be identical, not merely close.
-@Suite("Parallel passes equal serial ones")
+/// (examples, then draws, in the forward pass; output features and rows in the backward pass; the
+/// flat block in Adam), and each element is computed by the same operations either way, so the
+/// results agree to rounding: exactly, unless OpenBLAS picks a different kernel for a smaller
+/// product. The tolerances are a few ulp; a wrongly wired slice gives errors of order 1.
+@Suite("Parallel passes agree with serial ones")
 struct ParallelTests {
     @Test func slicesTileTheRange() {
         for count in [0, 1, 2, 5, 128, 1001] {
@@ -34,6 +35,15 @@ struct ParallelTests {
         }
     }
 
+    static func expectClose<T: VAEScalar>(_ a: (terms: BatchTerms, gradients: [T]), _ b: (terms: BatchTerms, gradients: [T]),
+                                          tolerance: Double) {
+        #expect(abs(a.terms.reconstruction - b.terms.reconstruction) <= tolerance * abs(a.terms.reconstruction))
+        #expect(abs(a.terms.kl - b.terms.kl) <= tolerance * max(1, abs(a.terms.kl)))
+        let scale = a.gradients.map { abs(Double($0)) }.max() ?? 1
+        let worst = zip(a.gradients, b.gradients).map { abs(Double($0) - Double($1)) }.max() ?? 0
+        #expect(worst <= tolerance * scale, "worst gradient difference \(worst) of \(scale)")
+    }
+
     @Test(arguments: [2, 3])
     func gradientsAreIdentical(threads: Int) throws {
         // The smallest split product, fc1's dW (96×200 by 61 rows), is over the threshold.
@@ -41,16 +51,14 @@ struct ParallelTests {
         for likelihood in [Likelihood.bernoulli, .gaussian(sigma: 0.3), .gaussianLearned] {
             let serialDouble = try Self.gradients(Double.self, threads: 1, likelihood: likelihood)
             let splitDouble = try Self.gradients(Double.self, threads: threads, likelihood: likelihood)
-            #expect(serialDouble.terms == splitDouble.terms)
-            #expect(serialDouble.gradients == splitDouble.gradients)
+            Self.expectClose(serialDouble, splitDouble, tolerance: 1e-12)
             let serialFloat = try Self.gradients(Float.self, threads: 1, likelihood: likelihood)
             let splitFloat = try Self.gradients(Float.self, threads: threads, likelihood: likelihood)
-            #expect(serialFloat.terms == splitFloat.terms)
-            #expect(serialFloat.gradients == splitFloat.gradients)
+            Self.expectClose(serialFloat, splitFloat, tolerance: 1e-5)
         }
     }
 
-    @Test func trainingEvaluationAndImportanceSamplingAreIdentical() throws {
+    @Test func trainingEvaluationAndImportanceSamplingAgree() throws {
         func run(threads: Int) throws -> (parameters: [Float], elbo: Double, logpx: Double) {
             try Parallel.$threadsOverride.withValue(threads) {
                 var random = RandomSource(seed: 5)
@@ -67,8 +75,13 @@ struct ParallelTests {
             }
         }
         let serial = try run(threads: 1), split = try run(threads: 2)
-        #expect(serial.parameters == split.parameters)
-        #expect(serial.elbo == split.elbo)
-        #expect(serial.logpx == split.logpx)
+        // Five Adam steps from the same start: parameters within a few ulp of their size.
+        let worst = zip(serial.parameters, split.parameters).map { abs($0 - $1) / max(abs($0), 1e-3) }.max() ?? 0
+        #expect(worst < 1e-4, "worst relative parameter difference \(worst)")
+        #expect(abs(serial.elbo - split.elbo) < 1e-5 * abs(serial.elbo))
+        #expect(abs(serial.logpx - split.logpx) < 1e-5 * abs(serial.logpx))
+        // And the same thread count twice gives the same bits.
+        let again = try run(threads: 2)
+        #expect(again.parameters == split.parameters && again.elbo == split.elbo && again.logpx == split.logpx)
     }
 }
