@@ -93,6 +93,7 @@ enum Catalogue {
         BadInput("assert: division by zero", "assert 1/0 > 0", error: "division by zero", at: "1:9"),
         BadInput("assert: false", "assert kl < 0", error: "assertion failed: kl < 0", at: "1:1"),
         BadInput("echo: unclosed brace", "echo \"{\"", error: "unclosed '{' in text", at: "1:7"),
+        BadInput("pause: unknown variable in its text", "pause \"{nope}\"", error: "unknown variable 'nope'", at: "1:9"),
         BadInput("vars: unexpected argument", "vars x", error: "unexpected argument 'x' for 'vars'", at: "1:6"),
         BadInput("history: count=0", "history 0", error: "invalid value '0' for 'count' of 'history'", at: "1:9"),
         BadInput("help: unknown command", "help nothing", error: "unknown command 'nothing'", at: "1:6"),
