@@ -1,16 +1,17 @@
-import Dispatch
-
 /// How the engine uses more than one core: it splits each pass itself, into a fixed number of
 /// parts with fixed boundaries, and runs OpenBLAS single-threaded inside each part.
 ///
 /// Why not OpenBLAS's own threads: at this model's sizes (GEMMs of 40–80 MFLOP, a few hundred
 /// microseconds) its threads gained little, and they busy-wait between calls, stealing the other
-/// core from everything else in the step. Splitting ourselves lets independent work run side by
-/// side (a layer's dW and dInput products; the elementwise likelihood with the GEMM that feeds
-/// it), keeps the split out of the BLAS library's hands, and makes it deterministic: every part is
-/// a fixed slice computed in a fixed order, so the same seed and thread count give the same bits
-/// on every run. Across thread counts results agree to rounding (OpenBLAS may pick a different
-/// kernel for a half-size product), and usually exactly.
+/// core from everything else in the step. The parts run on `WorkerPool`'s threads, which spin only
+/// in the short gaps of a step (for some tens of microseconds) and then sleep.
+///
+/// Splitting ourselves lets independent work run side by side (a layer's dW and dInput products;
+/// the elementwise likelihood with the GEMM that feeds it), keeps the split out of the BLAS
+/// library's hands, and makes it deterministic: every part is a fixed slice computed in a fixed
+/// order, so the same seed and thread count give the same bits on every run. Across thread counts
+/// results agree to rounding (OpenBLAS may pick a different kernel for a half-size product), and
+/// usually exactly.
 enum Parallel {
     /// The engine's thread count, as `BLASThreads` sets it. Read once from OpenBLAS (which honours
     /// `OPENBLAS_NUM_THREADS` and otherwise counts the cores), after which OpenBLAS is kept at one
@@ -31,12 +32,7 @@ enum Parallel {
         if parts <= 1 {
             body(0)
         } else {
-            // The parts share pointers into the engine's buffers, which Swift cannot prove safe to
-            // send; the contract above (disjoint writes, all joined before returning) is what makes it so.
-            withoutActuallyEscaping(body) { body in
-                let sendable = unsafeBitCast(body, to: (@Sendable (Int) -> Void).self)
-                DispatchQueue.concurrentPerform(iterations: parts, execute: sendable)
-            }
+            WorkerPool.shared.run(parts, body)
         }
     }
 

@@ -85,3 +85,60 @@ struct ParallelTests {
         #expect(again.parameters == split.parameters && again.elbo == split.elbo && again.logpx == split.logpx)
     }
 }
+
+/// The pool behind `Parallel.run`: every part runs exactly once per job, whatever the part count,
+/// and calls it cannot take (nested in a part, or from another thread while a job runs) run their
+/// parts one after another instead of waiting for a busy pool.
+@Suite("Worker pool", .timeLimit(.minutes(1)))
+struct WorkerPoolTests {
+    /// Counts, per job and part, how often the part ran (parts write disjoint slots).
+    final class Tally: @unchecked Sendable {
+        var counts: [Int]
+        init(_ count: Int) { counts = Array(repeating: 0, count: count) }
+    }
+
+    @Test func everyPartRunsOncePerJob() {
+        let jobs = 2_000, widest = 5
+        let tally = Tally(jobs * widest)
+        for job in 0..<jobs {
+            let parts = 2 + job % (widest - 1)
+            WorkerPool.shared.run(parts) { part in tally.counts[job * widest + part] += 1 }
+        }
+        for job in 0..<jobs {
+            let parts = 2 + job % (widest - 1)
+            #expect(tally.counts[job * widest..<job * widest + widest] == ArraySlice((0..<widest).map { $0 < parts ? 1 : 0 }),
+                    "job \(job) with \(parts) parts")
+        }
+    }
+
+    @Test func nestedAndConcurrentCallsRunSerially() async {
+        // A part that itself splits: the inner call finds the pool busy.
+        let nested = Tally(2 * 3)
+        WorkerPool.shared.run(2) { outer in
+            WorkerPool.shared.run(3) { inner in nested.counts[outer * 3 + inner] += 1 }
+        }
+        #expect(nested.counts == Array(repeating: 1, count: 6))
+
+        // Four tasks at once, each running many jobs: some find the pool taken.
+        let rounds = 500
+        let tallies = (0..<4).map { _ in Tally(rounds * 2) }
+        await withTaskGroup(of: Void.self) { group in
+            for tally in tallies {
+                group.addTask {
+                    for round in 0..<rounds { WorkerPool.shared.run(2) { part in tally.counts[round * 2 + part] += 1 } }
+                }
+            }
+        }
+        for tally in tallies { #expect(tally.counts == Array(repeating: 1, count: rounds * 2)) }
+    }
+
+    /// After a pause longer than the spin, the workers are asleep and must be woken for the next job.
+    @Test func sleepingWorkersWakeForTheNextJob() async throws {
+        let tally = Tally(6)
+        for round in 0..<3 {
+            try await Task.sleep(for: .milliseconds(20))
+            WorkerPool.shared.run(2) { part in tally.counts[round * 2 + part] += 1 }
+        }
+        #expect(tally.counts == Array(repeating: 1, count: 6))
+    }
+}
