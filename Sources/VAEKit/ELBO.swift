@@ -266,7 +266,7 @@ extension VAE {
         return (reconstruction / Double(w.samples), kl)
     }
 
-    /// Zeroes the gradients, then sets them to ∇θ of the objective −a·E_q[log p(x|z)] + b·KL over
+    /// Sets the gradients to ∇θ of the objective −a·E_q[log p(x|z)] + b·KL over
     /// the first `rows` examples of `x` (rows, D), combined by `reduction`. Returns the batch's terms.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
@@ -276,7 +276,11 @@ extension VAE {
         precondition(rows >= 1 && samples >= 1, "computeGradients: need at least one example and one sample")
         let w = workspace(examples: x.rows, samples: samples)
         let perExample = reduction == .sum ? 1.0 : 1.0 / Double(rows)
-        parameters.zeroGradients()
+        // The layers' backward passes write their gradients; only the learned variance's, which
+        // the likelihood sums over draws, starts from zero.
+        if let offset = outputLogVarianceOffset {
+            (parameters.gradients.pointer + offset).update(repeating: 0, count: inputSize)
+        }
         forwardPass(x, rows: rows, workspace: w, random: &random,
                     likelihoodGradientScale: T(-weights.reconstruction * perExample / Double(samples)))
         backwardPass(x, rows: rows, workspace: w, klScale: T(weights.kl * perExample))

@@ -11,14 +11,14 @@ public struct ParameterSlot: Sendable, Equatable {
 /// All of a model's parameters in one flat block, with their gradients beside them and a table of
 /// named slots into it (llm.c's layout).
 ///
-/// This is the one enumeration of parameters: the optimiser is one loop over `values`, zeroing the
-/// gradients is one fill, and a checkpoint walks `slots`. Layers keep offsets, never pointers, so
+/// This is the one enumeration of parameters: the optimiser is one loop over `values`, the
+/// gradients are one block beside them, and a checkpoint walks `slots`. Layers keep offsets, never pointers, so
 /// the optimiser may swap `values` for a buffer of the same shape (that is how it rolls back a step).
 public final class ParameterStore<T: VAEScalar>: @unchecked Sendable {
     public let slots: [ParameterSlot]
     /// (1, P) where P is the total parameter count.
     public internal(set) var values: Matrix<T>
-    /// (1, P); backward passes accumulate into it.
+    /// (1, P); `computeGradients` writes every element of it.
     public let gradients: Matrix<T>
 
     public var count: Int { values.count }

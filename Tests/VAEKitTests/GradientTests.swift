@@ -44,6 +44,24 @@ struct GradientTests {
         }
     }
 
+    /// `computeGradients` writes every gradient (the layers overwrite rather than add, so nothing
+    /// zeroes the block first): what the block held before must not matter, NaN included.
+    @Test(arguments: likelihoods)
+    func gradientsDoNotDependOnTheBlocksOldContents(likelihood: Likelihood) throws {
+        let configuration = VAEConfiguration(inputSize: 6, encoderHidden: [5, 4], latentSize: 3,
+                                             decoderHidden: [4, 5], likelihood: likelihood)
+        var random = RandomSource(seed: 8)
+        let model = try VAE<Double>(configuration, random: &random)
+        let x = randomMatrix(4, 6, seed: 12)
+        var draw = RandomSource(seed: 5)
+        model.computeGradients(x, rows: 4, samples: 2, weights: .loss(), random: &draw)
+        let fresh = model.parameters.gradients.elements
+        model.parameters.gradients.fill(.nan)
+        draw = RandomSource(seed: 5)
+        model.computeGradients(x, rows: 4, samples: 2, weights: .loss(), random: &draw)
+        #expect(model.parameters.gradients.elements == fresh)
+    }
+
     /// The objective is built from the very terms that are reported, with the documented signs.
     @Test func objectiveSignsMatchReportedTerms() throws {
         var random = RandomSource(seed: 3)
