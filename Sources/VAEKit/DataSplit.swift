@@ -112,59 +112,36 @@ public struct DataSplit: Sendable, ExampleSource {
         let parts = Parallel.parts(flops: 20 * chosen.count * dimension)
         switch storage {
         case .bytes(let bytes):
-            bytes.withUnsafeBufferPointer { source in
-                // Storage is empty only when D = 0 or the file has no examples: nothing to write.
-                guard let base = source.baseAddress else { return }
-                Parallel.run(parts) { part in
-                    for row in Parallel.slice(chosen.indices, part: part, of: parts) {
-                        writeRow(base + (first + chosen[row]) * dimension, example: chosen[row], epoch: epoch,
-                                 into: batch.pointer + row * dimension)
-                    }
-                }
-            }
+            bytes.withUnsafeBufferPointer { fill(chosen, from: $0, into: batch.pointer, epoch: epoch, parts: parts) }
         case .fractions(let values):
-            values.withUnsafeBufferPointer { source in
-                guard let base = source.baseAddress else { return }
-                Parallel.run(parts) { part in
-                    for row in Parallel.slice(chosen.indices, part: part, of: parts) {
-                        writeRow(base + (first + chosen[row]) * dimension, example: chosen[row], epoch: epoch,
-                                 into: batch.pointer + row * dimension)
-                    }
+            values.withUnsafeBufferPointer { fill(chosen, from: $0, into: batch.pointer, epoch: epoch, parts: parts) }
+        }
+    }
+
+    /// Rows 0..<chosen.count of `target` (…, D) ← examples `chosen` of `storage`, after
+    /// binarisation, split over `parts` threads. (Specialised: `fillBatch` is reached through
+    /// `any ExampleSource` when evaluating.)
+    @_specialize(where P == UInt8, T == Float)
+    @_specialize(where P == UInt8, T == Double)
+    @_specialize(where P == Float, T == Float)
+    @_specialize(where P == Float, T == Double)
+    private func fill<P: StoredPixel, T: VAEScalar>(_ chosen: [Int], from storage: UnsafeBufferPointer<P>,
+                                                    into target: UnsafeMutablePointer<T>, epoch: Int, parts: Int) {
+        // Storage is empty only when D = 0 or the file has no examples: nothing to write.
+        guard let base = storage.baseAddress else { return }
+        Parallel.run(parts) { part in
+            for row in Parallel.slice(chosen.indices, part: part, of: parts) {
+                let pixels = base + (first + chosen[row]) * dimension, values = target + row * dimension
+                switch binarization {
+                case .none:
+                    for d in 0..<dimension { values[d] = pixels[d].value() }
+                case .threshold:
+                    for d in 0..<dimension { values[d] = pixels[d].isOn ? 1 : 0 }
+                case .staticSample(let seed), .dynamic(let seed):
+                    var random = RandomSource(seed: drawSeed(seed: seed, epoch: epoch, example: chosen[row]))
+                    for d in 0..<dimension { values[d] = random.uniform() < pixels[d].probability ? 1 : 0 }
                 }
             }
-        }
-    }
-
-    /// One example's D pixels (grey levels 0…255) as values in [0, 1] after binarisation.
-    /// (Specialised: `fillBatch` is reached through `any ExampleSource` when evaluating.)
-    @_specialize(where T == Float)
-    @_specialize(where T == Double)
-    private func writeRow<T: VAEScalar>(_ pixels: UnsafePointer<UInt8>, example index: Int, epoch: Int,
-                                        into target: UnsafeMutablePointer<T>) {
-        switch binarization {
-        case .none:
-            for d in 0..<dimension { target[d] = T(pixels[d]) / 255 }
-        case .threshold:
-            for d in 0..<dimension { target[d] = pixels[d] >= 128 ? 1 : 0 }
-        case .staticSample(let seed), .dynamic(let seed):
-            var random = RandomSource(seed: drawSeed(seed: seed, epoch: epoch, example: index))
-            for d in 0..<dimension { target[d] = random.uniform() < Double(pixels[d]) / 255 ? 1 : 0 }
-        }
-    }
-
-    /// One example's D fractions in [0, 1] after binarisation.
-    @_specialize(where T == Float)
-    @_specialize(where T == Double)
-    private func writeRow<T: VAEScalar>(_ pixels: UnsafePointer<Float>, example index: Int, epoch: Int,
-                                        into target: UnsafeMutablePointer<T>) {
-        switch binarization {
-        case .none:
-            for d in 0..<dimension { target[d] = T(pixels[d]) }
-        case .threshold:
-            for d in 0..<dimension { target[d] = pixels[d] > 0.5 ? 1 : 0 }
-        case .staticSample(let seed), .dynamic(let seed):
-            var random = RandomSource(seed: drawSeed(seed: seed, epoch: epoch, example: index))
-            for d in 0..<dimension { target[d] = random.uniform() < Double(pixels[d]) ? 1 : 0 }
         }
     }
 
@@ -221,4 +198,27 @@ func mix64(_ value: UInt64) -> UInt64 {
     z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
     z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
     return z ^ (z >> 31)
+}
+
+/// A pixel as a split stores it: a grey level 0…255 (IDX files, most CSV files) or a fraction in
+/// [0, 1] (CSV files with other values).
+protocol StoredPixel {
+    /// The value in [0, 1].
+    func value<T: VAEScalar>() -> T
+    /// The probability of a 1 when binarising by sampling.
+    var probability: Double { get }
+    /// Whether thresholding gives a 1.
+    var isOn: Bool { get }
+}
+
+extension UInt8: StoredPixel {
+    @inline(__always) func value<T: VAEScalar>() -> T { T(self) / 255 }
+    @inline(__always) var probability: Double { Double(self) / 255 }
+    @inline(__always) var isOn: Bool { self >= 128 }
+}
+
+extension Float: StoredPixel {
+    @inline(__always) func value<T: VAEScalar>() -> T { T(self) }
+    @inline(__always) var probability: Double { Double(self) }
+    @inline(__always) var isOn: Bool { self > 0.5 }
 }
