@@ -115,7 +115,12 @@ final class PseudoTerminal {
     func waitForExit(timeout: Double = 15) throws -> ChildProcess.Termination {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if let ended = child.wait(timeout: 0) { return ended }
+            if let ended = child.wait(timeout: 0) {
+                // What the shell wrote just before it exited may still be in the terminal's
+                // buffer: read it all (the read fails with EIO once it is drained).
+                while readSome(milliseconds: 50) {}
+                return ended
+            }
             _ = readSome(milliseconds: 50)
         }
         throw Timeout(description: "the shell did not exit within \(timeout) s; the terminal showed:\n\(transcript)")
