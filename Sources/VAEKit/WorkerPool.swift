@@ -53,7 +53,13 @@ final class WorkerPool: @unchecked Sendable {
             body(0)
             // Parts past the workers' count (more parts than threads) run here too.
             for part in (semaphores.count + 1)..<max(parts, semaphores.count + 1) { body(part) }
-            while unfinished.load(ordering: .acquiring) > 0 {}
+            // The other parts are about as long as ours, so this wait is short; if a worker lost its
+            // core (a loaded machine), give ours up rather than spin against it.
+            var polls = 0
+            while unfinished.load(ordering: .acquiring) > 0 {
+                polls += 1
+                if polls > Self.spinPolls { sched_yield() }
+            }
             job = nil
         }
     }
