@@ -13,15 +13,18 @@ let package = Package(
     name: "vaesh-fuzz",
     dependencies: [.package(name: "vaesh", path: "..")],
     targets: [
+        // `check` and scratch paths, shared by every target.
+        .target(name: "FuzzSupport"),
+
         // MARK: - The language
-        .executableTarget(name: "FuzzScript", dependencies: [.product(name: "VAEScript", package: "vaesh")]),
+        .executableTarget(name: "FuzzScript", dependencies: ["FuzzSupport", .product(name: "VAEScript", package: "vaesh")]),
         .executableTarget(name: "FuzzInterpreter", dependencies: [
-            .product(name: "VAEScript", package: "vaesh"), .product(name: "VAEKit", package: "vaesh"),
+            "FuzzSupport", .product(name: "VAEScript", package: "vaesh"), .product(name: "VAEKit", package: "vaesh"),
         ]),
 
         // MARK: - The loaders
-        .executableTarget(name: "FuzzIDX", dependencies: [.product(name: "VAEKit", package: "vaesh")]),
-        .executableTarget(name: "FuzzCSV", dependencies: [.product(name: "VAEKit", package: "vaesh")]),
-        .executableTarget(name: "FuzzSafeTensors", dependencies: [.product(name: "VAEKit", package: "vaesh")]),
+        .executableTarget(name: "FuzzIDX", dependencies: ["FuzzSupport", .product(name: "VAEKit", package: "vaesh")]),
+        .executableTarget(name: "FuzzCSV", dependencies: ["FuzzSupport", .product(name: "VAEKit", package: "vaesh")]),
+        .executableTarget(name: "FuzzSafeTensors", dependencies: ["FuzzSupport", .product(name: "VAEKit", package: "vaesh")]),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import FuzzSupport
 @testable import VAEKit
 
 // The CSV reader on arbitrary bytes, raw or gzip'd. The first byte picks the options (header,
@@ -8,10 +9,7 @@ import Foundation
 // shell uses (`Dataset.csv`). Both must agree, and a table must hold rows × D values, its labels
 // in 0…255, every pixel in [0, 1] once loaded.
 
-private let scratch: String = {
-    let folder = FileManager.default.isWritableFile(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
-    return folder + "/vaesh-fuzz-csv-\(getpid())"
-}()
+private let scratch = scratchPath("data.csv")
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzCSV(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
@@ -52,9 +50,3 @@ public func fuzzCSV(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     return 0
 }
 
-private func check(_ condition: Bool, _ message: @autoclosure () -> String) {
-    if !condition {
-        fputs("FuzzCSV invariant broken: \(message())\n", stderr)
-        abort()
-    }
-}

@@ -1,4 +1,5 @@
 import Foundation
+import FuzzSupport
 @testable import VAEKit
 
 // The IDX reader on arbitrary bytes, raw or gzip'd (the reader sniffs the gzip magic number).
@@ -8,11 +9,7 @@ import Foundation
 // must agree: the same images, or both an error. A decoded file must hold exactly what its header
 // declares, and a loaded split must give every image's pixels in [0, 1].
 
-/// A scratch file in memory-backed storage when there is some (writing it costs microseconds).
-private let scratch: String = {
-    let folder = FileManager.default.isWritableFile(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
-    return folder + "/vaesh-fuzz-idx-\(getpid())"
-}()
+private let scratch = scratchPath("images.idx")
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzIDX(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
@@ -41,9 +38,3 @@ public func fuzzIDX(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     return 0
 }
 
-private func check(_ condition: Bool, _ message: @autoclosure () -> String) {
-    if !condition {
-        fputs("FuzzIDX invariant broken: \(message())\n", stderr)
-        abort()
-    }
-}

@@ -1,4 +1,5 @@
 import Foundation
+import FuzzSupport
 @testable import VAEKit
 import VAEScript
 
@@ -164,12 +165,6 @@ private final class CheckingOutput: OutputSink {
     }
 }
 
-private func check(_ condition: Bool, _ message: @autoclosure () -> String) {
-    if !condition {
-        fputs("FuzzInterpreter invariant broken: \(message())\n", stderr)
-        abort()
-    }
-}
 
 // MARK: - Fixtures
 

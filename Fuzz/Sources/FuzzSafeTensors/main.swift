@@ -1,4 +1,5 @@
 import Foundation
+import FuzzSupport
 @testable import VAEKit
 
 // The safetensors reader on arbitrary bytes, then the checkpoint layer on what it accepts.
@@ -9,10 +10,7 @@ import Foundation
 //   metadata.
 // - `Checkpoint.model(from:)` on an accepted file builds a model or says why not.
 
-private let scratch: String = {
-    let folder = FileManager.default.isWritableFile(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
-    return folder + "/vaesh-fuzz-st-\(getpid()).safetensors"
-}()
+private let scratch = scratchPath("model.safetensors")
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzSafeTensors(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
@@ -52,9 +50,3 @@ private func same(_ a: SafeTensorsFile, _ b: SafeTensorsFile) -> Bool {
         }
 }
 
-private func check(_ condition: Bool, _ message: @autoclosure () -> String) {
-    if !condition {
-        fputs("FuzzSafeTensors invariant broken: \(message())\n", stderr)
-        abort()
-    }
-}

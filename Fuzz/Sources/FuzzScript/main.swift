@@ -1,3 +1,4 @@
+import FuzzSupport
 import Glibc
 import VAEScript
 
@@ -93,9 +94,3 @@ private func complete(_ text: String) {
     }
 }
 
-private func check(_ condition: Bool, _ message: @autoclosure () -> String) {
-    if !condition {
-        fputs("FuzzScript invariant broken: \(message())\n", stderr)
-        abort()
-    }
-}

@@ -65,6 +65,14 @@ func train(_ data: Dataset, epochs: Int, evaluate: Bool) -> [EpochReport] {
     return reports
 }
 
+/// Full MNIST's test split, after `train=` epochs of training the model (none by default).
+func testSplitAfterTraining() -> DataSplit {
+    let data = loadMNIST()
+    _ = train(data, epochs: option("train", 0), evaluate: false)
+    guard let test = data.test else { exit(1) }
+    return test
+}
+
 switch mode {
 case "epoch":
     let data = loadMNIST()
@@ -73,17 +81,13 @@ case "epoch":
     if let test = reports.last?.test { fields["test_loss"] = test.loss.mean }
     emit(fields)
 case "elbo":
-    let data = loadMNIST()
-    _ = train(data, epochs: option("train", 0), evaluate: false)
-    guard let test = data.test else { exit(1) }
+    let test = testSplitAfterTraining()
     var evaluationRandom = RandomSource(seed: seed)
     var terms: ELBOTerms?
     let time = seconds { terms = model.evaluate(test, samples: 1, random: &evaluationRandom) }
     emit(["seconds": time, "elbo": terms?.elbo.mean ?? .nan, "examples": test.count])
 case "logpx":
-    let data = loadMNIST()
-    _ = train(data, epochs: option("train", 0), evaluate: false)
-    guard let test = data.test else { exit(1) }
+    let test = testSplitAfterTraining()
     var evaluationRandom = RandomSource(seed: seed)
     var estimate: LogLikelihoodEstimate?
     let limit = option("limit", 1000), k = option("k", 1000)
