@@ -11,6 +11,7 @@ let package = Package(
     name: "vaesh",
     products: [
         .executable(name: "vaesh", targets: ["vaesh"]),
+        .library(name: "VAEFormats", targets: ["VAEFormats"]),
         .library(name: "VAEKit", targets: ["VAEKit"]),
         .library(name: "VAEScript", targets: ["VAEScript"]),
     ],
@@ -25,29 +26,35 @@ let package = Package(
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
 
         // MARK: - Libraries
+        // The bytes on disk: a leaf that imports nothing of ours (and no BLAS).
+        .target(name: "VAEFormats", dependencies: ["CZlib"], exclude: ["README.md"], resources: [.copy("Resources/MNIST")]),
+        // The engine: the math, on BLAS. It opens no file; the language hands it what the formats read.
         .target(
             name: "VAEKit",
-            dependencies: ["CBLAS", "CZlib", .product(name: "RealModule", package: "swift-numerics")],
+            dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")],
             exclude: ["README.md"],
-            resources: [.copy("Resources/MNIST")],
             swiftSettings: engineSettings
         ),
-        .target(name: "VAEScript", dependencies: ["VAEKit"], exclude: ["README.md"], swiftSettings: engineSettings),
+        .target(name: "VAEScript", dependencies: ["VAEKit", "VAEFormats"], exclude: ["README.md"], swiftSettings: engineSettings),
 
         // MARK: - Executable
         .executableTarget(
             name: "vaesh",
             dependencies: [
-                "VAEScript", "CEditLine",
+                "VAEScript", "VAEFormats", "CEditLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["README.md"]
         ),
 
         // MARK: - Tests
-        .target(name: "TestSupport", dependencies: ["VAEKit"], path: "Tests/TestSupport"),
-        .testTarget(name: "VAEKitTests", dependencies: ["VAEKit", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "VAEScriptTests", dependencies: ["VAEScript", "TestSupport"], resources: [.copy("Scripts")]),
+        .target(name: "TestSupport", dependencies: ["VAEFormats"], path: "Tests/TestSupport"),
+        // The files: each format, the loaders that make data sets and models of them, and PyTorch's
+        // own files opening with PyTorch's numbers.
+        .testTarget(name: "VAEFormatsTests", dependencies: ["VAEFormats", "VAEKit", "VAEScript", "TestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "VAEKitTests", dependencies: ["VAEKit", "TestSupport"]),
+        .testTarget(name: "VAEScriptTests", dependencies: ["VAEScript", "VAEFormats", "TestSupport"], resources: [.copy("Scripts")]),
         .testTarget(name: "vaeshTests", dependencies: ["TestSupport"]),
     ]
 )

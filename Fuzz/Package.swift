@@ -20,11 +20,12 @@ let package = Package(
         .executableTarget(name: "FuzzScript", dependencies: ["FuzzSupport", .product(name: "VAEScript", package: "vaesh")]),
         .executableTarget(name: "FuzzInterpreter", dependencies: [
             "FuzzSupport", .product(name: "VAEScript", package: "vaesh"), .product(name: "VAEKit", package: "vaesh"),
+            .product(name: "VAEFormats", package: "vaesh"),
         ]),
 
-        // MARK: - The loaders
-        .executableTarget(name: "FuzzIDX", dependencies: ["FuzzSupport", .product(name: "VAEKit", package: "vaesh")]),
-        .executableTarget(name: "FuzzCSV", dependencies: ["FuzzSupport", .product(name: "VAEKit", package: "vaesh")]),
-        .executableTarget(name: "FuzzSafeTensors", dependencies: ["FuzzSupport", .product(name: "VAEKit", package: "vaesh")]),
+        // MARK: - The file formats (the formats module alone: no engine, no BLAS)
+        .executableTarget(name: "FuzzIDX", dependencies: ["FuzzSupport", .product(name: "VAEFormats", package: "vaesh")]),
+        .executableTarget(name: "FuzzCSV", dependencies: ["FuzzSupport", .product(name: "VAEFormats", package: "vaesh")]),
+        .executableTarget(name: "FuzzSafeTensors", dependencies: ["FuzzSupport", .product(name: "VAEFormats", package: "vaesh")]),
     ]
 )

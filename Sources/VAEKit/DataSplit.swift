@@ -32,7 +32,7 @@ extension Binarization: CustomStringConvertible {
 /// How a split's pixels are held in memory: once, in the file's own precision, and converted to
 /// the model's scalar a batch at a time (full MNIST's 60,000 training images take 47 MB as bytes,
 /// 188 MB as Float).
-enum PixelStorage: Sendable {
+public enum PixelStorage: Sendable {
     /// Grey levels 0…255; the value is x/255. IDX files, and CSV files whose values all sit on the
     /// 1/255 grid.
     case bytes([UInt8])
@@ -40,7 +40,7 @@ enum PixelStorage: Sendable {
     case fractions([Float])
 
     /// Bytes held.
-    var byteCount: Int {
+    public var byteCount: Int {
         switch self {
         case .bytes(let values): values.count
         case .fractions(let values): values.count * MemoryLayout<Float>.size
@@ -74,8 +74,11 @@ public struct DataSplit: Sendable, ExampleSource {
     /// Tells the random draws of one file from another's (0 for a training file, 1 for a test file).
     let stream: UInt64
 
-    init(name: String, source: String, storage: PixelStorage, dimension: Int, labels: [UInt8]?,
-         binarization: Binarization = .none, stream: UInt64, first: Int = 0, count: Int? = nil) {
+    /// The examples of one file: `storage` holds rows of `dimension` values, and `count` of them
+    /// (from `first`) belong to this split. `stream` tells the random draws of one file from
+    /// another's (0 for a training file, 1 for a test file).
+    public init(name: String, source: String, storage: PixelStorage, dimension: Int, labels: [UInt8]?,
+                binarization: Binarization = .none, stream: UInt64, first: Int = 0, count: Int? = nil) {
         let rows: Int
         switch storage {
         case .bytes(let values): rows = dimension == 0 ? 0 : values.count / dimension

@@ -1,3 +1,4 @@
+import VAEFormats
 import VAEKit
 
 /// The groups `help` lists commands in, in this order.
@@ -112,8 +113,9 @@ public struct CommandContext {
         return value
     }
 
-    /// Runs engine code, turning its errors into `ScriptError`s at this command: an `EngineError`
-    /// keeps its message and hint; anything else becomes its description.
+    /// Runs engine or file code, turning its errors into `ScriptError`s at this command: an
+    /// `EngineError` or a formats module's `DescribedError` keeps its message and hint; anything
+    /// else becomes its description.
     public func engine<Result>(_ body: () throws -> Result) throws(ScriptError) -> Result {
         do {
             return try body()
@@ -121,6 +123,8 @@ public struct CommandContext {
             throw error
         } catch let error as any EngineError {
             throw ScriptError(error, at: location)
+        } catch let error as any DescribedError {
+            throw .engine(message: error.message, hint: error.hint, at: location)
         } catch {
             throw failure(String(describing: error))
         }

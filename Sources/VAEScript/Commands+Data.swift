@@ -1,3 +1,4 @@
+import VAEFormats
 import VAEKit
 
 /// `load mnist`, `load idx`, `load csv`: data in, with which set it is and how many examples.

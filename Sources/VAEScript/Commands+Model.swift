@@ -1,3 +1,4 @@
+import VAEFormats
 import VAEKit
 
 /// `model`, `save`, `open`, `info`: the model and its checkpoints.

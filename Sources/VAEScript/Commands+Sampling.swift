@@ -1,4 +1,5 @@
 import Foundation
+import VAEFormats
 import VAEKit
 
 /// `sample`, `reconstruct`, `traverse`, `curves`: what the model draws, and how training went.

@@ -1,3 +1,4 @@
+import VAEFormats
 import VAEKit
 
 /// `show-sign` and `step`: the sign of every term, checked with the user's own numbers.

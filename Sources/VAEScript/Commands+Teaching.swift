@@ -1,3 +1,4 @@
+import VAEFormats
 import VAEKit
 
 // MARK: - Waiting for the user

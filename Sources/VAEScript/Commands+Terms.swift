@@ -1,4 +1,5 @@
 import RealModule
+import VAEFormats
 import VAEKit
 
 // The terms of the objective, each printed with its sign, standard error, example count and unit.

@@ -1,3 +1,4 @@
+import VAEFormats
 import VAEKit
 
 /// `train` and `undo`: the optimiser at work, and the way back.

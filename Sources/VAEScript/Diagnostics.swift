@@ -1,3 +1,5 @@
+import VAEFormats
+
 /// The one place that turns errors into text.
 ///
 /// In a script:
@@ -81,8 +83,9 @@ public enum Diagnostics {
     /// The one-line message, without location or hint: words from the input are shown through
     /// `quoted`, so a 1 MB word or a control character cannot make it long or break it in two.
     public static func message(_ error: ScriptError) -> String {
-        let text = fullMessage(error)
-        let oneLine = text.contains(where: \.isNewline) ? escapingControls(text) : text
+        // Control characters are escaped wherever they come from (a file's tensor name, a path), so
+        // a message is one line and never drives the terminal.
+        let oneLine = escapingControls(fullMessage(error))
         guard oneLine.count > longestMessage else { return oneLine }
         return String(oneLine.prefix(longestMessage)) + "… (\(oneLine.count) characters)"
     }

@@ -1,3 +1,5 @@
+import VAEFormats
+
 /// A number a command reports, with everything a reader needs: what it is, its unit, what to
 /// expect of it and whether larger is better.
 public struct Quantity: Sendable {

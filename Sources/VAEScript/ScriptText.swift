@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import VAEFormats
 
 /// Why a script's bytes cannot become text: one line for the user, shown as
 /// `vaesh: cannot read 'tour.vae': <reason>`.
@@ -51,40 +47,14 @@ public enum ScriptText {
         try decode(readBytes(path: path), name: path)
     }
 
-    /// The bytes of the file at `path`; a directory or an unreadable file is an error.
+    /// The bytes of the file at `path`; a directory or an unreadable file is an error. A pipe is
+    /// read to its end, so `vaesh <(…)` works.
     public static func readBytes(path: String) throws(ScriptReadError) -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw ScriptReadError(name: path, reason: systemReason(errno)) }
-        defer { close(descriptor) }
-
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw ScriptReadError(name: path, reason: systemReason(errno)) }
-        if (status.st_mode & S_IFMT) == S_IFDIR { throw ScriptReadError(name: path, reason: "it is a directory") }
-
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { systemRead(descriptor, $0.baseAddress, $0.count) }
-            if count == 0 { return bytes }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw ScriptReadError(name: path, reason: systemReason(errno))
-            }
-            bytes.append(contentsOf: chunk[0..<count])
+        do {
+            return try LocalFile(path: path, allowsStreams: true).readRest()
+        } catch {
+            throw ScriptReadError(name: path, reason: error.reason)
         }
     }
 
-    /// `strerror`'s text starting lower-case, to read as the tail of our sentence.
-    public static func systemReason(_ code: Int32) -> String {
-        let text = String(cString: strerror(code))
-        return text.prefix(1).lowercased() + text.dropFirst()
-    }
-}
-
-private func systemRead(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
-    #if canImport(Glibc)
-    return Glibc.read(descriptor, buffer, count)
-    #else
-    return Darwin.read(descriptor, buffer, count)
-    #endif
 }

@@ -1,4 +1,5 @@
 import Glibc
+import VAEFormats
 import VAEScript
 
 /// The persisted command history: plain text, one entry per line, oldest first.
@@ -42,31 +43,14 @@ struct HistoryFile {
         return writeAtomically(text)
     }
 
+    /// Saves `text` through `AtomicFile` (private to the user: mode 0600); why not, if it could not.
     private func writeAtomically(_ text: String) -> String? {
-        let temporary = "\(path).\(getpid()).tmp"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { return ScriptText.systemReason(errno) }
-        let bytes = Array(text.utf8)
-        var written = 0
-        while written < bytes.count {
-            let count = bytes[written...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                let reason = ScriptText.systemReason(errno)
-                close(descriptor)
-                unlink(temporary)
-                return reason
-            }
-            written += count
+        do {
+            try AtomicFile.write(Array(text.utf8), to: path, permissions: 0o600)
+            return nil
+        } catch {
+            return error.reason
         }
-        fsync(descriptor)
-        close(descriptor)
-        guard rename(temporary, path) == 0 else {
-            let reason = ScriptText.systemReason(errno)
-            unlink(temporary)
-            return reason
-        }
-        return nil
     }
 }
 

@@ -111,60 +111,6 @@ import Testing
         #expect(split.exampleCount == 4)
     }
 
-    // MARK: Options, on a dataset made from IDX files
-
-    @Test func validationIsTheLastNOfTrainAndLimitComesAfter() throws {
-        try withTemporaryFolder { folder in
-            try DataFixture.mnistFolder(folder, trainCount: 12, testCount: 5)
-            let dataset = try Dataset.folder(folder.path, options: DataOptions(limit: 4, validationCount: 3))
-            #expect(dataset.train.count == 4)
-            #expect(dataset.train.labels == [0, 1, 2, 3])
-            #expect(dataset.validation?.name == "validation")
-            #expect(dataset.validation?.labels == [9, 0, 1])       // examples 9, 10, 11
-            #expect(dataset.test?.count == 4)
-            #expect(dataset.splits.map(\.name) == ["train", "validation", "test"])
-            // Validation example 0 is file example 9.
-            let image = try #require(dataset.validation).image(0)
-            #expect(image[0] == Float(DataFixture.pixel(9, 0, 0)) / 255)
-            #expect(dataset.summary.hasSuffix("train 4, validation 3, test 4; 3×4; grey levels x/255"))
-        }
-    }
-
-    @Test func binarizationOptionReachesEverySplitAndCanBeChanged() throws {
-        try withTemporaryFolder { folder in
-            try DataFixture.mnistFolder(folder)
-            var dataset = try Dataset.folder(folder.path, options: DataOptions(binarization: .threshold, validationCount: 2))
-            #expect(dataset.splits.allSatisfy { $0.binarization == .threshold })
-            dataset.binarization = .dynamic(seed: 1)
-            #expect(dataset.splits.allSatisfy { $0.binarization == .dynamic(seed: 1) })
-            #expect(dataset.binarization == .dynamic(seed: 1))
-        }
-    }
-
-    @Test func trainAndTestDrawDifferently() throws {
-        try withTemporaryFolder { folder in
-            // Train and test hold identical images; their Bernoulli draws must still differ.
-            try DataFixture.mnistFolder(folder, trainCount: 5, testCount: 5)
-            let dataset = try Dataset.folder(folder.path, options: DataOptions(binarization: .dynamic(seed: 2)))
-            let test = try #require(dataset.test)
-            #expect(Self.filled(dataset.train, [0, 1, 2, 3, 4]) != Self.filled(test, [0, 1, 2, 3, 4]))
-        }
-    }
-
-    @Test func badOptions() throws {
-        try withTemporaryFolder { folder in
-            try DataFixture.mnistFolder(folder, trainCount: 12)
-            #expect(dataError { _ = try Dataset.folder(folder.path, options: DataOptions(limit: 0)) }?.message
-                    == "limit must be at least 1, not 0")
-            #expect(dataError { _ = try Dataset.folder(folder.path, options: DataOptions(validationCount: -1)) }?.message
-                    == "validation count must be 0 or more, not -1")
-            let images = folder.path + "/train-images-idx3-ubyte.gz"
-            #expect(dataError { _ = try Dataset.folder(folder.path, options: DataOptions(validationCount: 12)) }?.message
-                    == "validation count 12 leaves no training examples: \(images) has 12")
-            #expect(try Dataset.folder(folder.path, options: DataOptions(validationCount: 0)).validation == nil)
-        }
-    }
-
     @Test func binarizationDescriptions() {
         #expect(Binarization.none.description == "grey levels x/255")
         #expect(Binarization.threshold.description == "binarised at 0.5")

@@ -1,3 +1,4 @@
+import VAEFormats
 import Testing
 @testable import VAEScript
 

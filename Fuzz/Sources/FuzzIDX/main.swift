@@ -1,13 +1,13 @@
 import Foundation
 import FuzzSupport
-@testable import VAEKit
+import VAEFormats
 
 // The IDX reader on arbitrary bytes, raw or gzip'd (the reader sniffs the gzip magic number).
 //
 // Each input is decoded twice: from memory (`IDX.decode`) and from a file through the path the
-// shell uses (`Dataset.idx`, which also checks rank, sizes and labels and builds a split). The two
-// must agree: the same images, or both an error. A decoded file must hold exactly what its header
-// declares, and a loaded split must give every image's pixels in [0, 1].
+// shell uses (`ImageFiles.idx`, which also checks rank and sizes). The two must agree: the same
+// images, or both an error. A decoded file must hold exactly what its header declares, and a
+// loaded file's images hold width × height values each. Every error is one line.
 
 private let scratch = scratchPath("images.idx")
 
@@ -15,7 +15,13 @@ private let scratch = scratchPath("images.idx")
 public func fuzzIDX(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     let bytes = start.map { Array(UnsafeRawBufferPointer(start: $0, count: count)) } ?? []
 
-    let decoded = try? IDX.decode(bytes, name: "fuzz.idx")
+    let decoded: IDXArray?
+    do {
+        decoded = try IDX.decode(bytes, name: "fuzz.idx")
+    } catch {
+        checkOneLine(error.message)
+        decoded = nil
+    }
     if let decoded {
         let product = decoded.dimensions.reduce(1, *)
         check(decoded.elements.count == product, "\(decoded.elements.count) elements for dimensions \(decoded.dimensions)")
@@ -24,17 +30,13 @@ public func fuzzIDX(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     guard FileManager.default.createFile(atPath: scratch, contents: Data(bytes)) else { return 0 }
     defer { unlink(scratch) }
     do {
-        let dataset = try Dataset.idx(images: scratch)
-        check(decoded != nil, "Dataset.idx read a file IDX.decode refused")
-        let split = dataset.train
-        check(split.count >= 1 && split.dimension == dataset.imageWidth * dataset.imageHeight, "split shape")
-        for index in [0, split.count - 1] {
-            let image = split.image(index)
-            check(image.count == split.dimension && image.allSatisfy { $0 >= 0 && $0 <= 1 }, "image \(index)")
-        }
+        let files = try ImageFiles.idx(images: scratch, labels: nil, testImages: nil, testLabels: nil)
+        check(decoded != nil, "ImageFiles.idx read a file IDX.decode refused")
+        let train = files.train
+        check(train.count >= 1 && train.pixels.count == train.count * train.width * train.height, "image array shape")
+        check(decoded.map { $0.dimensions[0] == train.count } ?? false, "image counts differ")
     } catch {
-        check(!error.message.isEmpty, "an empty message")
+        checkOneLine(error.message)
     }
     return 0
 }
-

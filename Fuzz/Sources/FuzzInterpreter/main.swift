@@ -1,6 +1,7 @@
 import Foundation
 import FuzzSupport
 @testable import VAEKit
+import VAEFormats
 import VAEScript
 
 // The whole interpreter on random command sequences: each input is a script, run through the

@@ -18,3 +18,9 @@ public func scratchPath(_ name: String) -> String {
     let folder = FileManager.default.isWritableFile(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
     return folder + "/vaesh-fuzz-\(getpid())-\(name)"
 }
+
+/// An error message must be one non-empty line, whatever bytes the file held.
+public func checkOneLine(_ message: String) {
+    check(!message.isEmpty, "an empty message")
+    check(!message.contains(where: \.isNewline), "a message of several lines: \(message.debugDescription)")
+}

@@ -10,7 +10,7 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "vaesh-bench",
-            dependencies: [.product(name: "VAEKit", package: "main")],
+            dependencies: [.product(name: "VAEKit", package: "main"), .product(name: "VAEScript", package: "main")],
             swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]
         ),
     ],

@@ -9,6 +9,7 @@
 // Threads: OPENBLAS_NUM_THREADS (read by OpenBLAS and by VAEKit's own splitting).
 import Foundation
 import VAEKit
+import VAEScript  // Dataset.mnist: the files, read through the formats module
 
 var options: [String: String] = [:]
 for argument in CommandLine.arguments.dropFirst(2) {
@@ -42,7 +43,7 @@ func emit(_ fields: [String: Any]) {
 
 func loadMNIST() -> Dataset {
     do { return try Dataset.mnist() } catch {
-        FileHandle.standardError.write(Data("vaesh-bench: \(error.message)\n".utf8))
+        FileHandle.standardError.write(Data("vaesh-bench: \(error)\n".utf8))
         exit(1)
     }
 }

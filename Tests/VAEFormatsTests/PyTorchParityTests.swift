@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import VAEKit
+import VAEScript
 
 /// The pytorch/examples VAE, trained 200 steps and saved by PyTorch with
 /// `safetensors.torch.save_file(model.state_dict(), …)`, opens here and gives the numbers PyTorch

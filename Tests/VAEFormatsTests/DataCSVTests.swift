@@ -1,6 +1,8 @@
 import Foundation
 import Testing
+@testable import VAEFormats
 @testable import VAEKit
+import VAEScript
 
 @Suite struct DataCSVTests {
     /// A 2×2-pixel CSV with a header and labels first, Kaggle style.

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
+@testable import VAEFormats
 @testable import VAEKit
+import VAEScript
 
 #if canImport(Glibc)
 import Glibc
@@ -11,14 +13,14 @@ import Darwin
 // MARK: - Helpers
 
 /// The error `body` throws, or nil when it succeeds. Any other error fails the test.
-private func checkpointError(_ body: () throws -> Void) -> CheckpointError? {
+private func checkpointError(_ body: () throws -> Void) -> (any DescribedError)? {
     do {
         try body()
         return nil
-    } catch let error as CheckpointError {
+    } catch let error as any DescribedError {
         return error
     } catch {
-        Issue.record("expected a CheckpointError, got \(error)")
+        Issue.record("expected a SafeTensorsError or FileError, got \(error)")
         return nil
     }
 }
@@ -219,15 +221,22 @@ struct SafeTensorsTests {
         let file = SafeTensorsFile(
             tensors: [SafeTensor(name: "fc1.weight", shape: [2, 3], values: [1, 2, 3, 4, 5, 6])],
             fileName: "vae.safetensors")
-        #expect(try file.require("fc1.weight", shape: [2, 3]).values == [1, 2, 3, 4, 5, 6])
         #expect(file["fc1.weight"]?.shape == [2, 3])
         #expect(file["fc2.weight"] == nil)
-
-        let missing = checkpointError { _ = try file.require("fc1.bias", shape: [2]) }
-        #expect(missing?.message == "vae.safetensors: missing tensor 'fc1.bias'")
-        #expect(missing?.hint == "the file holds 'fc1.weight'")
-        let wrongShape = checkpointError { _ = try file.require("fc1.weight", shape: [3, 2]) }
-        #expect(wrongShape?.message == "vae.safetensors: tensor 'fc1.weight' has shape [2, 3], expected [3, 2]")
+        // Mapping onto a model is the engine's: it names the file, the tensor and what it holds.
+        let tensors = file.tensors.map { NamedTensor(name: $0.name, shape: $0.shape, values: $0.values) }
+        #expect(try Checkpoint.require("fc1.weight", shape: [2, 3], in: tensors, file: "vae.safetensors").values == [1, 2, 3, 4, 5, 6])
+        #expect(throws: CheckpointError.missingTensor(file: "vae.safetensors", tensor: "fc1.bias", available: ["fc1.weight"])) {
+            _ = try Checkpoint.require("fc1.bias", shape: [2], in: tensors, file: "vae.safetensors")
+        }
+        let missing = CheckpointError.missingTensor(file: "vae.safetensors", tensor: "fc1.bias", available: ["fc1.weight"])
+        #expect(missing.message == "vae.safetensors: missing tensor 'fc1.bias'")
+        #expect(missing.hint == "the file holds 'fc1.weight'")
+        #expect(throws: CheckpointError.shapeMismatch(file: "vae.safetensors", tensor: "fc1.weight", shape: [2, 3], expected: [3, 2])) {
+            _ = try Checkpoint.require("fc1.weight", shape: [3, 2], in: tensors, file: "vae.safetensors")
+        }
+        #expect(CheckpointError.shapeMismatch(file: "vae.safetensors", tensor: "fc1.weight", shape: [2, 3], expected: [3, 2]).message
+                == "vae.safetensors: tensor 'fc1.weight' has shape [2, 3], expected [3, 2]")
     }
 
     // MARK: - Files written by Python's safetensors
@@ -242,8 +251,8 @@ struct SafeTensorsTests {
             "fc1.bias", "fc1.weight", "fc21.bias", "fc21.weight", "fc22.bias", "fc22.weight",
             "fc3.bias", "fc3.weight", "fc4.bias", "fc4.weight",
         ])
-        #expect(try read.require("fc1.weight", shape: [4, 6]).values.count == 24)
-        #expect(try read.require("fc4.weight", shape: [6, 4]).values.count == 24)
+        #expect(read["fc1.weight"]?.shape == [4, 6] && read["fc1.weight"]?.values.count == 24)
+        #expect(read["fc4.weight"]?.shape == [6, 4] && read["fc4.weight"]?.values.count == 24)
     }
 
     /// Re-encoding what Python wrote reproduces its bytes exactly: same JSON, order, padding.
@@ -274,7 +283,7 @@ struct SafeTensorsTests {
     @Test func halfConversionMatchesFloat16Everywhere() {
         var mismatches: [UInt16] = []
         for pattern in UInt16.min ... UInt16.max {
-            let ours = SafeTensorsFile.floatFromHalf(pattern)
+            let ours = HalfPrecision.float(pattern)
             let reference = Float(Float16(bitPattern: pattern))
             let same = ours.isNaN ? reference.isNaN : ours.bitPattern == reference.bitPattern
             if !same { mismatches.append(pattern) }
@@ -351,10 +360,10 @@ struct SafeTensorsTests {
              "tensor 'a': \"data_offsets\" is [0, 4.0], expected [begin, end] with non-negative integers"),
             Corrupt("unknown dtype", safetensorsBytes(entries: tensorEntry("a", "f32", "[1]", 0, 4), data: one), "tensor 'a' has unknown dtype 'f32'"),
             Corrupt("I64", safetensorsBytes(entries: tensorEntry("steps", "I64", "[1]", 0, 8), data: two),
-             "tensor 'steps' has dtype I64; VAEKit reads only F32, F64, F16 and BF16 tensors"),
-            Corrupt("I32", safetensorsBytes(entries: tensorEntry("a", "I32", "[1]", 0, 4), data: one), "tensor 'a' has dtype I32; VAEKit reads only F32, F64, F16 and BF16 tensors"),
-            Corrupt("U8", safetensorsBytes(entries: tensorEntry("a", "U8", "[4]", 0, 4), data: one), "tensor 'a' has dtype U8; VAEKit reads only F32, F64, F16 and BF16 tensors"),
-            Corrupt("BOOL", safetensorsBytes(entries: tensorEntry("a", "BOOL", "[4]", 0, 4), data: one), "tensor 'a' has dtype BOOL; VAEKit reads only F32, F64, F16 and BF16 tensors"),
+             "tensor 'steps' has dtype I64; vaesh reads only F32, F64, F16 and BF16 tensors"),
+            Corrupt("I32", safetensorsBytes(entries: tensorEntry("a", "I32", "[1]", 0, 4), data: one), "tensor 'a' has dtype I32; vaesh reads only F32, F64, F16 and BF16 tensors"),
+            Corrupt("U8", safetensorsBytes(entries: tensorEntry("a", "U8", "[4]", 0, 4), data: one), "tensor 'a' has dtype U8; vaesh reads only F32, F64, F16 and BF16 tensors"),
+            Corrupt("BOOL", safetensorsBytes(entries: tensorEntry("a", "BOOL", "[4]", 0, 4), data: one), "tensor 'a' has dtype BOOL; vaesh reads only F32, F64, F16 and BF16 tensors"),
             Corrupt("negative dimension", safetensorsBytes(entries: tensorEntry("a", "[2,-1]", 0, 4), data: one),
              "tensor 'a' has shape [2, -1]; dimensions must be non-negative integers"),
             Corrupt("fractional dimension", safetensorsBytes(entries: tensorEntry("a", "[2.5]", 0, 4), data: one),
@@ -429,11 +438,11 @@ struct SafeTensorsTests {
         let missing = directory.file("nope.safetensors")
         #expect(checkpointError { _ = try SafeTensorsFile.read(path: missing) }?.message == "\(missing): no such file")
         #expect(checkpointError { _ = try SafeTensorsFile.read(path: directory.path) }?.message
-            == "\(directory.path): is a directory, not a safetensors file")
-        #expect(checkpointError { _ = try SafeTensorsFile.read(path: "/dev/null") }?.message == "/dev/null: is not a regular file")
+            == "\(directory.path): is a folder, not a safetensors file")
+        #expect(checkpointError { _ = try SafeTensorsFile.read(path: "/dev/null") }?.message == "/dev/null: not a regular file (a pipe, socket or device)")
         let fifo = directory.file("pipe.safetensors")
         try #require(mkfifo(fifo, 0o644) == 0)
-        #expect(checkpointError { _ = try SafeTensorsFile.read(path: fifo) }?.message == "\(fifo): is not a regular file",
+        #expect(checkpointError { _ = try SafeTensorsFile.read(path: fifo) }?.message == "\(fifo): not a regular file (a pipe, socket or device)",
                 "a FIFO with no writer is refused, not waited on")
     }
 
@@ -504,16 +513,16 @@ struct SafeTensorsTests {
 
     /// A save that fails at any step leaves the earlier file byte for byte and no temporary file.
     @Test(arguments: [
-        (CheckpointError.SaveStep.createTemporary, EACCES, "creating a temporary file beside it): permission denied",
-         "save into a writable directory; any earlier file at this path is unchanged"),
+        (FileError.SaveStep.createTemporary, EACCES, "creating a temporary file beside it): permission denied",
+         "save into a writable folder; any earlier file at this path is unchanged"),
         (.createTemporary, EROFS, "creating a temporary file beside it): read-only file system",
-         "save into a writable directory; any earlier file at this path is unchanged"),
+         "save into a writable folder; any earlier file at this path is unchanged"),
         (.write, ENOSPC, "writing the temporary file): no space left on device",
          "free some disk space and save again; any earlier file at this path is unchanged"),
         (.sync, EIO, "flushing the temporary file to disk): input/output error", "any earlier file at this path is unchanged"),
         (.replace, EXDEV, "renaming the temporary file over it): invalid cross-device link", "any earlier file at this path is unchanged"),
     ])
-    func failedSaveKeepsTheEarlierFile(step: CheckpointError.SaveStep, code: Int32, message: String, hint: String) throws {
+    func failedSaveKeepsTheEarlierFile(step: FileError.SaveStep, code: Int32, message: String, hint: String) throws {
         let directory = try SafeTensorsScratchDirectory()
         defer { directory.remove() }
         let path = directory.file("model.safetensors")
@@ -522,7 +531,7 @@ struct SafeTensorsTests {
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
 
         let error = checkpointError {
-            try SafeTensorsFile.writeAtomically(SafeTensorsTests.sample.encoded(), to: path) { $0 == step ? code : nil }
+            try AtomicFile.write(SafeTensorsTests.sample.encoded(), to: path) { $0 == step ? code : nil }
         }
         #expect(error?.message == "\(path): cannot save (" + message)
         #expect(error?.hint == hint)
@@ -538,10 +547,10 @@ struct SafeTensorsTests {
         try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
         let error = checkpointError { try SafeTensorsTests.sample.write(path: target) }
         #expect(error?.message == "\(target): cannot save (renaming the temporary file over it): is a directory")
-        #expect(error?.hint == "give a file name, not a directory")
+        #expect(error?.hint == "give a file name, not a folder")
         #expect(try directory.contents() == ["model.safetensors"])
         #expect(checkpointError { try SafeTensorsTests.sample.write(path: directory.path + "/") }?.hint
-            == "give a file name, not a directory")
+            == "give a file name, not a folder")
     }
 
     @Test func savingIntoAFileAsIfADirectoryFails() throws {

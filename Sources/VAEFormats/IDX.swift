@@ -18,7 +18,7 @@
 // data is allocated and read, and the reader insists on exactly the declared length.
 
 /// An IDX element type, as coded in the third byte of the magic number.
-enum IDXElementType: UInt8, CaseIterable {
+public enum IDXElementType: UInt8, CaseIterable, Sendable {
     case unsignedByte = 0x08
     case signedByte = 0x09
     case int16 = 0x0B
@@ -27,7 +27,7 @@ enum IDXElementType: UInt8, CaseIterable {
     case float64 = 0x0E
 
     /// The name the IDX description uses.
-    var name: String {
+    public var name: String {
         switch self {
         case .unsignedByte: "unsigned byte"
         case .signedByte: "signed byte"
@@ -50,14 +50,19 @@ enum IDXElementType: UInt8, CaseIterable {
 }
 
 /// The contents of an unsigned-byte IDX file: its dimensions and its elements, without the header.
-struct IDXArray: Sendable, Equatable {
+public struct IDXArray: Sendable, Equatable {
     /// Slowest-varying first, e.g. [60000, 28, 28].
-    var dimensions: [Int]
+    public var dimensions: [Int]
     /// ∏dimensions bytes, row-major.
-    var elements: [UInt8]
+    public var elements: [UInt8]
+
+    public init(dimensions: [Int], elements: [UInt8]) {
+        self.dimensions = dimensions
+        self.elements = elements
+    }
 }
 
-enum IDX {
+public enum IDX {
     /// The largest rank accepted; real files use 1 (labels) to 4.
     static let maximumRank = 8
 
@@ -66,28 +71,25 @@ enum IDX {
 
     /// Reads the IDX file at `path`, raw or gzip'd. Only the unsigned-byte type is read; the other
     /// types are refused by name.
-    static func read(_ path: String) throws(DataError) -> IDXArray {
-        let file = try LocalFile(path: path)
-        var sniff = [UInt8](repeating: 0, count: 2)
-        let sniffed = try sniff.withUnsafeMutableBytes { buffer in
-            Result { () throws(DataError) in try file.read(into: buffer) }
-        }.get()
-        if sniffed == 2 && Zlib.isGzip(sniff) {
-            let compressed = sniff + (try file.readRest())
+    public static func read(_ path: String) throws(DataFileError) -> IDXArray {
+        let file = try FileError.wrapped(in: DataFileError.file) { () throws(FileError) in try LocalFile(path: path) }
+        let sniff = try FileError.wrapped(in: DataFileError.file) { () throws(FileError) in try file.read(upTo: 2) }
+        if sniff.count == 2 && Zlib.isGzip(sniff) {
+            let compressed = sniff + (try FileError.wrapped(in: DataFileError.file) { () throws(FileError) in try file.readRest() })
             return try readGzip(path: path, compressed: compressed)
         }
-        return try readRaw(path: path, file: file, firstBytes: Array(sniff[0..<sniffed]))
+        return try readRaw(path: path, file: file, firstBytes: sniff)
     }
 
     /// Decodes an IDX file held in memory, raw or gzip'd, with exactly the checks `read` makes;
     /// `name` stands for the path in messages. The entry point the fuzzer drives.
-    static func decode(_ bytes: [UInt8], name: String) throws(DataError) -> IDXArray {
+    public static func decode(_ bytes: [UInt8], name: String) throws(DataFileError) -> IDXArray {
         if Zlib.isGzip(bytes) { return try readGzip(path: name, compressed: bytes) }
         return try readRaw(path: name, file: InMemoryFile(bytes), firstBytes: [])
     }
 
     /// The bytes of an IDX file holding `array` (the writer tests and tools use).
-    static func encode(_ array: IDXArray, elementType: UInt8 = IDXElementType.unsignedByte.rawValue) -> [UInt8] {
+    public static func encode(_ array: IDXArray, elementType: UInt8 = IDXElementType.unsignedByte.rawValue) -> [UInt8] {
         var bytes: [UInt8] = [0, 0, elementType, UInt8(array.dimensions.count)]
         for dimension in array.dimensions {
             let value = UInt32(dimension)
@@ -110,7 +112,7 @@ enum IDX {
     }
 
     /// Checks the magic number in `magic` (4 bytes); returns the rank.
-    private static func rank(fromMagic magic: [UInt8], path: String) throws(DataError) -> Int {
+    private static func rank(fromMagic magic: [UInt8], path: String) throws(DataFileError) -> Int {
         guard magic[0] == 0, magic[1] == 0, let type = IDXElementType(rawValue: magic[2]) else {
             throw .badMagic(path: path, found: magic)
         }
@@ -123,7 +125,7 @@ enum IDX {
     }
 
     /// Decodes the big-endian dimensions and their product, refusing an overflow.
-    private static func header(dimensionBytes bytes: [UInt8], path: String) throws(DataError) -> Header {
+    private static func header(dimensionBytes bytes: [UInt8], path: String) throws(DataFileError) -> Header {
         var dimensions: [Int] = []
         for start in stride(from: 0, to: bytes.count, by: 4) {
             let value = UInt32(bytes[start]) << 24 | UInt32(bytes[start + 1]) << 16
@@ -143,7 +145,7 @@ enum IDX {
 
     // MARK: - Raw files
 
-    private static func readRaw(path: String, file: some IDXByteSource, firstBytes: [UInt8]) throws(DataError) -> IDXArray {
+    private static func readRaw(path: String, file: some IDXByteSource, firstBytes: [UInt8]) throws(DataFileError) -> IDXArray {
         var magic = firstBytes
         magic += try readExactly(4 - magic.count, from: file)
         guard magic.count == 4 else { throw .truncated(path: path, expected: 4, found: magic.count) }
@@ -160,7 +162,7 @@ enum IDX {
         if file.size > header.totalSize {
             throw .trailingData(path: path, expected: header.totalSize, found: file.size)
         }
-        let elements = try file.readRest()
+        let elements = try FileError.wrapped(in: DataFileError.file) { () throws(FileError) in try file.readRest() }
         // The file may have shrunk since fstat; readRest returns what was there.
         guard elements.count == header.dataSize else {
             throw .truncated(path: path, expected: header.totalSize, found: header.headerSize + elements.count)
@@ -168,18 +170,13 @@ enum IDX {
         return IDXArray(dimensions: header.dimensions, elements: elements)
     }
 
-    private static func readExactly(_ count: Int, from file: some IDXByteSource) throws(DataError) -> [UInt8] {
-        guard count > 0 else { return [] }
-        var bytes = [UInt8](repeating: 0, count: count)
-        let read = try bytes.withUnsafeMutableBytes { buffer in
-            Result { () throws(DataError) in try file.read(into: buffer) }
-        }.get()
-        return Array(bytes[0..<read])
+    private static func readExactly(_ count: Int, from file: some IDXByteSource) throws(DataFileError) -> [UInt8] {
+        try FileError.wrapped(in: DataFileError.file) { () throws(FileError) in try file.read(upTo: count) }
     }
 
     // MARK: - Gzip'd files
 
-    private static func readGzip(path: String, compressed: [UInt8]) throws(DataError) -> IDXArray {
+    private static func readGzip(path: String, compressed: [UInt8]) throws(DataFileError) -> IDXArray {
         let reader: GzipReader
         do throws(Zlib.Failure) { reader = try GzipReader(compressed) } catch { throw gzipError(error, path: path) }
 
@@ -236,7 +233,7 @@ enum IDX {
 
     /// The next `count` inflated bytes; a stream that ends before them is a truncated file.
     private static func inflate(_ count: Int, from reader: GzipReader, path: String,
-                                expectedTotal: Int, alreadyRead: Int) throws(DataError) -> [UInt8] {
+                                expectedTotal: Int, alreadyRead: Int) throws(DataFileError) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
         let read: Int
         do throws(Zlib.Failure) {
@@ -250,7 +247,7 @@ enum IDX {
         return bytes
     }
 
-    private static func gzipError(_ failure: Zlib.Failure, path: String) -> DataError {
+    private static func gzipError(_ failure: Zlib.Failure, path: String) -> DataFileError {
         switch failure {
         case .truncated: .corruptGzip(path: path, reason: "the compressed stream ends early (truncated file)")
         case .corrupt(let reason): .corruptGzip(path: path, reason: reason)
@@ -264,8 +261,8 @@ enum IDX {
 /// (`LocalFile`) and bytes in memory (`decode`) both provide it, so both take the same checks.
 protocol IDXByteSource {
     var size: Int { get }
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws(DataError) -> Int
-    func readRest() throws(DataError) -> [UInt8]
+    func read(upTo count: Int) throws(FileError) -> [UInt8]
+    func readRest() throws(FileError) -> [UInt8]
 }
 
 extension LocalFile: IDXByteSource {}
@@ -279,19 +276,13 @@ private final class InMemoryFile: IDXByteSource {
 
     var size: Int { bytes.count }
 
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws(DataError) -> Int {
-        let count = min(buffer.count, bytes.count - offset)
-        guard count > 0, let base = buffer.baseAddress else { return 0 }
-        bytes.withUnsafeBytes { source in
-            guard let from = source.baseAddress else { return }
-            base.copyMemory(from: from + offset, byteCount: count)
-        }
-        offset += count
-        return count
+    func read(upTo count: Int) -> [UInt8] {
+        let end = min(bytes.count, offset + max(0, count))
+        defer { offset = end }
+        return Array(bytes[offset..<end])
     }
 
-    func readRest() throws(DataError) -> [UInt8] {
-        defer { offset = bytes.count }
-        return Array(bytes[offset...])
+    func readRest() -> [UInt8] {
+        read(upTo: bytes.count - offset)
     }
 }

@@ -2,7 +2,7 @@
 """Writes the safetensors fixtures that SafeTensorsTests.swift reads, and the values they hold.
 
     pip install safetensors numpy
-    python3 Tests/VAEKitTests/Fixtures/safetensors/make_safetensors_fixture.py
+    python3 Tests/VAEFormatsTests/Fixtures/safetensors/make_safetensors_fixture.py
 
 safetensors.numpy.save_file is the writer safetensors.torch.save_file uses (torch is not needed),
 so vae_tiny.safetensors has the exact bytes PyTorch would write for a state_dict in the

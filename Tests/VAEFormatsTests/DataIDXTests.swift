@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import VAEKit
+@testable import VAEFormats
+import VAEKit
+import VAEScript
 
 // MARK: - Fixtures shared by the Data*Tests files
 //
@@ -71,15 +73,25 @@ enum DataFixture {
     }
 }
 
-/// The DataError `body` throws, or nil when it succeeds (any other error is recorded as an issue).
-func dataError(_ body: () throws -> Void) -> DataError? {
+/// The `DataFileError` `body` throws, or nil when it succeeds (any other error is recorded as an issue).
+func dataError(_ body: () throws -> Void) -> DataFileError? {
+    caught(DataFileError.self, body)
+}
+
+/// The engine's `DataError` (about the options) `body` throws, or nil when it succeeds.
+func optionError(_ body: () throws -> Void) -> DataError? {
+    caught(DataError.self, body)
+}
+
+/// The error of type `E` that `body` throws, or nil when it succeeds; another error is an issue.
+func caught<E: Error>(_ type: E.Type, _ body: () throws -> Void) -> E? {
     do {
         try body()
         return nil
-    } catch let error as DataError {
+    } catch let error as E {
         return error
     } catch {
-        Issue.record("not a DataError: \(error)")
+        Issue.record("not a \(E.self): \(error)")
         return nil
     }
 }
@@ -349,7 +361,7 @@ func dataError(_ body: () throws -> Void) -> DataError? {
     @Test func testLabelsNeedTestImages() throws {
         try withTemporaryFolder { folder in
             let images = try folder.write("images", DataFixture.bytes(DataFixture.images(count: 3)))
-            #expect(dataError { _ = try Dataset.idx(images: images, testLabels: "t10k-labels") }?.message
+            #expect(optionError { _ = try Dataset.idx(images: images, testLabels: "t10k-labels") }?.message
                     == "t10k-labels: test labels given without test images")
         }
     }
@@ -365,7 +377,7 @@ func dataError(_ body: () throws -> Void) -> DataError? {
         let bytes = (0..<count).map { i in i % 1000 < 500 ? UInt8(truncatingIfNeeded: random.next()) : UInt8(i / 1000 % 256) }
         let compressed = Zlib.compress(bytes)
         #expect(Zlib.isGzip(compressed))
-        #expect(try Zlib.gunzip(compressed) == bytes)
+        #expect(try Zlib.inflate(compressed) == bytes)
     }
 
     @Test func gzipHeaderIsFixedSoOutputIsReproducible() {
@@ -400,11 +412,11 @@ func dataError(_ body: () throws -> Void) -> DataError? {
 
     @Test func failures() {
         let compressed = Zlib.compress(Array(repeating: 1, count: 5000))
-        #expect(throws: Zlib.Failure.truncated) { try Zlib.gunzip(Array(compressed.dropLast(6))) }
-        #expect(throws: Zlib.Failure.truncated) { try Zlib.gunzip([]) }
+        #expect(throws: Zlib.Failure.truncated) { try Zlib.inflate(Array(compressed.dropLast(6))) }
+        #expect(throws: Zlib.Failure.truncated) { try Zlib.inflate([]) }
         var crc = compressed
         crc[crc.count - 6] ^= 1
-        #expect(throws: Zlib.Failure.corrupt("incorrect data check")) { try Zlib.gunzip(crc) }
-        #expect(throws: Zlib.Failure.corrupt("unknown compression method")) { try Zlib.gunzip([0x1F, 0x8B, 0x09, 0, 0, 0, 0, 0, 0, 0]) }
+        #expect(throws: Zlib.Failure.corrupt("incorrect data check")) { try Zlib.inflate(crc) }
+        #expect(throws: Zlib.Failure.corrupt("unknown compression method")) { try Zlib.inflate([0x1F, 0x8B, 0x09, 0, 0, 0, 0, 0, 0, 0]) }
     }
 }

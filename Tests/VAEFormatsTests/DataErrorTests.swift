@@ -1,19 +1,21 @@
+import Glibc
 import Testing
-@testable import VAEKit
+import VAEFormats
+import VAEKit
 
-/// The wording of every DataError, as a table: each is one line naming the file and what is wrong.
+/// The wording of every DataFileError, as a table: each is one line naming the file and what is wrong.
 @Suite struct DataErrorTests {
-    static let table: [(DataError, String)] = [
-        (.fileNotFound(path: "a.idx"), "a.idx: no such file"),
-        (.folderNotFound(path: "dir"), "dir: no such folder"),
-        (.notAFile(path: "dir"), "dir: is a folder, not a file"),
-        (.notAFolder(path: "a.idx"), "a.idx: is a file, not a folder"),
-        (.notRegularFile(path: "fifo"), "fifo: not a regular file (a pipe, socket or device)"),
-        (.unreadable(path: "a.idx", reason: "permission denied"), "a.idx: cannot read: permission denied"),
+    static let table: [(DataFileError, String)] = [
+        (.file(FileError(path: "a.idx", operation: .open, failure: .system(ENOENT))), "a.idx: no such file"),
+        (.file(FileError(path: "dir", operation: .open, failure: .system(ENOENT), expected: "a folder")), "dir: no such folder"),
+        (.file(FileError(path: "dir", operation: .open, failure: .isFolder)), "dir: is a folder, not a file"),
+        (.file(FileError(path: "a.idx", operation: .open, failure: .notFolder, expected: "a folder")), "a.idx: is a file, not a folder"),
+        (.file(FileError(path: "fifo", operation: .open, failure: .notRegularFile)), "fifo: not a regular file (a pipe, socket or device)"),
+        (.file(FileError(path: "a.idx", operation: .read, failure: .system(EACCES))), "a.idx: cannot read: permission denied"),
         (.missingStandardFile(folder: "dir", file: "train-labels", inDataFolder: false),
          "dir: no train-labels file (looked for train-labels-idx1-ubyte.gz, train-labels-idx1-ubyte, "
          + "train-labels.idx1-ubyte.gz, train-labels.idx1-ubyte)"),
-        (.embeddedSubsetMissing, "the embedded MNIST subset is missing from VAEKit's resources"),
+        (.embeddedSubsetMissing, "the embedded MNIST subset is missing from vaesh's resources"),
         (.badMagic(path: "a.idx", found: [0x1F, 0x8C, 0, 0xFF]),
          "a.idx: not an IDX file: magic number 1F 8C 00 FF, expected 00 00 08 followed by the rank"),
         (.unsupportedElementType(path: "a.idx", code: 0x0D),
@@ -33,7 +35,6 @@ import Testing
         (.imageSizeMismatch(train: "tr", trainShape: "28×28", test: "te", testShape: "32×32"),
          "te: images are 32×32 but those in tr are 28×28"),
         (.emptyDataset(path: "e.csv"), "e.csv: no examples"),
-        (.invalidOption("limit must be at least 1, not 0"), "limit must be at least 1, not 0"),
         (.csvNotANumber(path: "c.csv", line: 3, column: 4, cell: "abc"), "c.csv: line 3, column 4: 'abc' is not a number"),
         (.csvNotANumber(path: "c.csv", line: 3, column: 4, cell: ""), "c.csv: line 3, column 4: empty cell is not a number"),
         (.csvNotANumber(path: "c.csv", line: 1, column: 1, cell: "a\nb"), "c.csv: line 1, column 1: 'a b' is not a number"),
@@ -55,20 +56,23 @@ import Testing
     }
 
     @Test func hints() {
-        #expect(DataError.truncated(path: "a", expected: 2, found: 1).hint
+        #expect(DataFileError.truncated(path: "a", expected: 2, found: 1).hint
                 == "the file is damaged or incomplete: fetch it again (scripts/fetch-mnist for MNIST)")
-        #expect(DataError.badMagic(path: "a", found: [1, 2, 3, 4]).hint
+        #expect(DataFileError.badMagic(path: "a", found: [1, 2, 3, 4]).hint
                 == "IDX files (MNIST, Fashion-MNIST, KMNIST) start 00 00 08 then the rank, raw or gzip'd")
-        #expect(DataError.csvValueOutOfRange(path: "a", line: 1, column: 1, cell: "2", range: "0…1").hint
+        #expect(DataFileError.csvValueOutOfRange(path: "a", line: 1, column: 1, cell: "2", range: "0…1").hint
                 == "choose the scale the file uses: 255 for grey levels 0…255, 1 for values in 0…1")
-        #expect(DataError.fileNotFound(path: "a").hint == nil)
+        #expect(DataFileError.file(FileError(path: "a", operation: .open, failure: .system(ENOENT))).hint == nil)
         for (error, _) in Self.table {
             if let hint = error.hint { #expect(!hint.contains("\n")) }
         }
     }
 
-    @Test func isAnEngineError() {
-        let error: any EngineError = DataError.emptyDataset(path: "x")
+    @Test func theEnginesOwnErrorsAboutOptions() {
+        let error: any EngineError = DataError.emptySplit(source: "x")
         #expect(error.message == "x: no examples")
+        #expect(DataError.invalidOption("limit must be at least 1, not 0").message == "limit must be at least 1, not 0")
+        let described: any DescribedError = DataFileError.emptyDataset(path: "e.csv")
+        #expect(described.message == "e.csv: no examples")
     }
 }

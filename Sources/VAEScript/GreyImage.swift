@@ -1,3 +1,6 @@
+import VAEFormats
+import VAEKit
+
 /// A grey picture: `width`×`height` values in [0, 1], row-major, 0 black and 1 white.
 ///
 /// What the sampling commands draw into and what the PNG writer and the terminal renderer read.
@@ -63,54 +66,15 @@ public struct GreyImage: Sendable, Equatable {
 
     // MARK: - PNG
 
-    /// The picture as a PNG file: 8-bit greyscale (colour type 0), no interlace, one IDAT chunk
-    /// of zlib-deflated scanlines, each with filter type 0 (none).
-    ///
-    /// Filter 0 keeps the writer a few lines long; deflate still shrinks MNIST-like pictures,
-    /// mostly black, to a fraction of their size.
+    /// The picture as an 8-bit greyscale PNG file.
     public func pngData() -> [UInt8] {
-        precondition(width >= 1 && height >= 1 && width <= Int(Int32.max) && height <= Int(Int32.max),
-                     "pngData: a PNG is 1…2³¹−1 pixels each way, not \(width)×\(height)")
-        var scanlines = [UInt8]()
-        scanlines.reserveCapacity(height * (width + 1))
-        for y in 0..<height {
-            scanlines.append(0)  // filter type: none
-            for x in 0..<width { scanlines.append(Self.greyLevel(self[x, y])) }
-        }
-        var header = [UInt8]()
-        header += Self.bigEndian(UInt32(width))
-        header += Self.bigEndian(UInt32(height))
-        header += [8, 0, 0, 0, 0]  // bit depth 8, greyscale, deflate, adaptive filtering, no interlace
-
-        var file: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-        Self.appendChunk("IHDR", header, to: &file)
-        Self.appendChunk("IDAT", Zlib.compress(scanlines, format: .zlib, level: 9), to: &file)
-        Self.appendChunk("IEND", [], to: &file)
-        return file
+        PNG.encode(width: width, height: height, colour: .grey, pixels: pixels.map(Self.greyLevel))
     }
 
     /// Writes the picture as a PNG file at `path`, atomically: a failed write leaves any earlier
     /// file there untouched.
-    public func writePNG(to path: String) throws(SaveError) {
+    public func writePNG(to path: String) throws(FileError) {
         try AtomicFile.write(pngData(), to: path)
-    }
-
-    /// A chunk: length, type, data, CRC-32 of type and data.
-    private static func appendChunk(_ type: String, _ data: [UInt8], to file: inout [UInt8]) {
-        let typeBytes = Array(type.utf8)
-        file += bigEndian(UInt32(data.count))
-        file += typeBytes
-        file += data
-        let crc = typeBytes.withUnsafeBytes { typeBuffer in
-            data.withUnsafeBytes { dataBuffer in
-                Zlib.crc32(dataBuffer, continuing: Zlib.crc32(typeBuffer))
-            }
-        }
-        file += bigEndian(crc)
-    }
-
-    private static func bigEndian(_ value: UInt32) -> [UInt8] {
-        [UInt8(value >> 24), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF), UInt8(value & 0xFF)]
     }
 }
 

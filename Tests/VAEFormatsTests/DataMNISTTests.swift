@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import VAEKit
+@testable import VAEFormats
+import VAEKit
+import VAEScript
 
 /// MNIST-family folders, the data folder, the embedded subset and (when installed) full MNIST.
 @Suite struct DataMNISTTests {

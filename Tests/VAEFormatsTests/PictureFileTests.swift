@@ -1,11 +1,14 @@
 import Foundation
 import Testing
-@testable import VAEKit
+@testable import VAEFormats
+import TestSupport
+import VAEKit
+import VAEScript
 
-/// Pictures: grey images and grids, the PNG writer (decoded back by a decoder written here, and
-/// by Python's zlib when Python is there), atomic saves, and the model's picture passes.
-@Suite("Pictures")
-struct ImageTests {
+/// Pictures: grey images and grids, the PNG writer (decoded back by `PNGTestDecoder`, and by
+/// Python's zlib when Python is there) and atomic saves.
+@Suite("Pictures: grids, PNG files, atomic saves")
+struct PictureFileTests {
     // MARK: - Grids
 
     @Test func gridLaysTilesOutWithPadding() {
@@ -112,150 +115,31 @@ struct ImageTests {
 
     @Test func saveIntoAMissingFolderIsATypedError() {
         let path = "/nonexistent-vaesh-folder/samples.png"
-        #expect(throws: SaveError.failed(file: path, step: .createTemporary, code: ENOENT)) {
+        #expect(throws: FileError.system(ENOENT, path: path, operation: .save(.createTemporary))) {
             try GreyImage(width: 2, height: 2).writePNG(to: path)
         }
-        let error = SaveError.failed(file: path, step: .createTemporary, code: ENOENT)
+        let error = FileError.system(ENOENT, path: path, operation: .save(.createTemporary))
         #expect(error.message == "/nonexistent-vaesh-folder/samples.png: cannot save (creating a temporary file beside it): no such file or directory")
         #expect(error.hint == "the folder does not exist; create it first or save elsewhere")
     }
 
-    @Test(arguments: [(CheckpointError.SaveStep.write, ENOSPC), (.sync, EIO), (.replace, EACCES), (.createTemporary, EROFS)])
-    func failedSaveLeavesTheOldFile(step: CheckpointError.SaveStep, code: Int32) throws {
+    @Test(arguments: [(FileError.SaveStep.write, ENOSPC), (.sync, EIO), (.replace, EACCES), (.createTemporary, EROFS)])
+    func failedSaveLeavesTheOldFile(step: FileError.SaveStep, code: Int32) throws {
         let directory = try TemporaryFolderForPictures()
         let path = directory.path + "/keep.png"
         let original = GreyImage(width: 3, height: 3, fill: 0.25).pngData()
         try AtomicFile.write(original, to: path)
-        #expect(throws: SaveError.failed(file: path, step: step, code: code)) {
+        #expect(throws: FileError.system(code, path: path, operation: .save(step))) {
             try AtomicFile.write(GreyImage(width: 9, height: 9, fill: 1).pngData(), to: path) { $0 == step ? code : nil }
         }
         #expect(Array(try Data(contentsOf: URL(fileURLWithPath: path))) == original)
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["keep.png"])
-        #expect(SaveError.failed(file: path, step: step, code: code).hint?.contains("unchanged") == true)
+        #expect(FileError.system(code, path: path, operation: .save(step)).hint?.contains("unchanged") == true)
     }
 
     @Test func aFolderIsNotAFileName() throws {
         let directory = try TemporaryFolderForPictures()
-        #expect(throws: SaveError.self) { try GreyImage(width: 1, height: 1).writePNG(to: directory.path) }
-    }
-
-    // MARK: - The model's pictures
-
-    static func tinyModel(_ likelihood: Likelihood = .bernoulli) throws -> VAE<Float> {
-        var random = RandomSource(seed: 3)
-        return try VAE<Float>(VAEConfiguration(inputSize: 16, encoderHidden: [8], latentSize: 2, likelihood: likelihood), random: &random)
-    }
-
-    @Test func samplesArePixelProbabilities() throws {
-        let model = try Self.tinyModel()
-        var random = RandomSource(seed: 1)
-        let samples = model.sample(count: 5, random: &random)
-        #expect(samples.rows == 5 && samples.columns == 16)
-        #expect(samples.elements.allSatisfy { $0 > 0 && $0 < 1 })
-        var again = RandomSource(seed: 1)
-        #expect(model.sample(count: 5, random: &again).elements == samples.elements, "same seed, same samples")
-    }
-
-    @Test func decodeMeanIsTheSigmoidOfTheLogitsTheTermsUse() throws {
-        // log p(x|z) for a Bernoulli at x = 1 is log σ(l): the terms' own likelihood, from the logits.
-        let model = try Self.tinyModel()
-        let z = Matrix<Float>(rows: 1, columns: 2, elements: [0.3, -1.2])
-        let probabilities = model.decodeMean(z)
-        let activations = MLPActivations<Float>(model.decoder, capacity: 1)
-        model.decoder.forward(z, rows: 1, activations: activations, parameters: model.parameters)
-        for d in 0..<16 {
-            let logit = activations.output[0, d]
-            let logLikelihood = Likelihood.bernoulli.logLikelihood(output: [logit], target: [Float(1)], dimension: 1, logVariance: nil,
-                                                                   dOutput: nil, dLogVariance: nil, scale: 0)
-            #expect(abs(log(probabilities[0, d]) - logLikelihood) < 1e-5)
-        }
-    }
-
-    @Test func gaussianMeansAreTheDecoderOutputs() throws {
-        let model = try Self.tinyModel(.gaussian(sigma: 0.1))
-        let z = Matrix<Float>(rows: 2, columns: 2, elements: [0, 0, 2, -2])
-        let means = model.decodeMean(z)
-        let activations = MLPActivations<Float>(model.decoder, capacity: 2)
-        model.decoder.forward(z, rows: 2, activations: activations, parameters: model.parameters)
-        #expect(means.elements == Array(activations.output.elements.prefix(32)))
-    }
-
-    @Test func reconstructionGoesThroughThePosteriorMean() throws {
-        let model = try Self.tinyModel()
-        var random = RandomSource(seed: 2)
-        let x = Matrix<Float>(rows: 3, columns: 16)
-        random.fillUniform(x.buffer, low: 0, high: 1)
-        let posterior = model.encodeMean(x, rows: 3)
-        #expect(posterior.mean.rows == 3 && posterior.mean.columns == 2)
-        #expect(posterior.logVariance.elements.allSatisfy { VAE<Float>.logVarianceRange.contains($0) })
-        let reconstruction = model.reconstruct(x, rows: 3)
-        #expect(reconstruction.elements == model.decodeMean(posterior.mean).elements)
-        #expect(reconstruction.elements.allSatisfy { $0 > 0 && $0 < 1 })
-    }
-}
-
-// MARK: - Test helpers
-
-/// A PNG decoder for the tests: checks the signature, every chunk's CRC-32 (computed here, not
-/// by zlib), IHDR, inflates the IDAT stream and undoes filter type 0 (the only one we write).
-enum PNGTestDecoder {
-    struct Decoded {
-        var width = 0, height = 0, bitDepth = 0, colourType = -1
-        var pixels: [UInt8] = []
-        var chunkTypes: [String] = []
-    }
-
-    struct Failure: Error, CustomStringConvertible { let description: String }
-
-    static func decode(_ bytes: [UInt8]) throws -> Decoded {
-        guard bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) else { throw Failure(description: "no PNG signature") }
-        var result = Decoded()
-        var idat: [UInt8] = []
-        var position = 8
-        func uint32(_ at: Int) -> Int { Int(bytes[at]) << 24 | Int(bytes[at + 1]) << 16 | Int(bytes[at + 2]) << 8 | Int(bytes[at + 3]) }
-        while position < bytes.count {
-            guard position + 12 <= bytes.count else { throw Failure(description: "truncated chunk header") }
-            let length = uint32(position)
-            let type = String(decoding: bytes[(position + 4)..<(position + 8)], as: UTF8.self)
-            guard position + 12 + length <= bytes.count else { throw Failure(description: "truncated \(type)") }
-            let body = Array(bytes[(position + 8)..<(position + 8 + length)])
-            let crc = uint32(position + 8 + length)
-            guard UInt32(crc) == crc32(Array(bytes[(position + 4)..<(position + 8)]) + body) else { throw Failure(description: "bad CRC in \(type)") }
-            result.chunkTypes.append(type)
-            switch type {
-            case "IHDR":
-                result.width = Int(body[0]) << 24 | Int(body[1]) << 16 | Int(body[2]) << 8 | Int(body[3])
-                result.height = Int(body[4]) << 24 | Int(body[5]) << 16 | Int(body[6]) << 8 | Int(body[7])
-                result.bitDepth = Int(body[8])
-                result.colourType = Int(body[9])
-                guard body[10] == 0, body[11] == 0, body[12] == 0 else { throw Failure(description: "unexpected IHDR methods") }
-            case "IDAT":
-                idat += body
-            default:
-                break
-            }
-            position += 12 + length
-        }
-        let reader = try GzipReader(idat)
-        var raw = [UInt8](repeating: 0, count: result.height * (result.width + 1) + 1)
-        let count = try raw.withUnsafeMutableBytes { try reader.read(into: $0) }
-        guard count == result.height * (result.width + 1) else { throw Failure(description: "IDAT holds \(count) bytes") }
-        for y in 0..<result.height {
-            let row = y * (result.width + 1)
-            guard raw[row] == 0 else { throw Failure(description: "filter type \(raw[row]) on row \(y)") }
-            result.pixels += raw[(row + 1)..<(row + 1 + result.width)]
-        }
-        return result
-    }
-
-    /// CRC-32 (ISO 3309, as PNG uses it), bit by bit.
-    static func crc32(_ bytes: [UInt8]) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes {
-            crc ^= UInt32(byte)
-            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
-        }
-        return ~crc
+        #expect(throws: FileError.self) { try GreyImage(width: 1, height: 1).writePNG(to: directory.path) }
     }
 }
 

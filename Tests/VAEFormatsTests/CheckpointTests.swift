@@ -1,6 +1,8 @@
 import Foundation
 import Testing
+@testable import VAEFormats
 @testable import VAEKit
+import VAEScript
 
 @Suite("Checkpoints: models in safetensors")
 struct CheckpointTests {
@@ -48,9 +50,9 @@ struct CheckpointTests {
         var tensors = model.parameters.slots.map { SafeTensor(name: $0.name, shape: $0.shape, values: Array(model.parameters.values(of: $0))) }
         tensors.removeAll { $0.name == "fc22.bias" }
         let missing = SafeTensorsFile(tensors: tensors, metadata: [:], fileName: "m.safetensors")
-        #expect(throws: CheckpointError.self) { _ = try Checkpoint.model(from: missing, path: "m.safetensors") as (model: VAE<Float>, info: CheckpointInfo) }
+        #expect(throws: CheckpointError.self) { _ = try Checkpoint.model(from: missing) as (model: VAE<Float>, info: CheckpointInfo) }
         do {
-            let _: (model: VAE<Float>, info: CheckpointInfo) = try Checkpoint.model(from: missing, path: "m.safetensors")
+            let _: (model: VAE<Float>, info: CheckpointInfo) = try Checkpoint.model(from: missing)
         } catch {
             #expect(error.message.contains("m.safetensors") || error.file == "m.safetensors")
             #expect(error.message.contains("fc22.bias"))
@@ -59,7 +61,7 @@ struct CheckpointTests {
         tensors[2] = SafeTensor(name: "fc21.weight", shape: [4, 2], values: tensors[2].values)
         let wrongShape = SafeTensorsFile(tensors: tensors, metadata: [:], fileName: "w.safetensors")
         do {
-            let _: (model: VAE<Float>, info: CheckpointInfo) = try Checkpoint.model(from: wrongShape, path: "w.safetensors")
+            let _: (model: VAE<Float>, info: CheckpointInfo) = try Checkpoint.model(from: wrongShape)
             Issue.record("expected a shape error")
         } catch {
             #expect(error.message.contains("fc21.weight") || error.message.contains("fc22.weight"))
@@ -73,7 +75,7 @@ struct CheckpointTests {
         tensors.append(SafeTensor(name: "classifier.weight", shape: [2], values: [1, 2]))
         let file = SafeTensorsFile(tensors: tensors, metadata: [:], fileName: "x.safetensors")
         do {
-            let _: (model: VAE<Float>, info: CheckpointInfo) = try Checkpoint.model(from: file, path: "x.safetensors")
+            let _: (model: VAE<Float>, info: CheckpointInfo) = try Checkpoint.model(from: file)
             Issue.record("expected an error")
         } catch {
             #expect(error.message.contains("classifier.weight"))

@@ -1,12 +1,12 @@
 import CZlib
 
-/// The engine's one door to zlib: gunzip for IDX and CSV files, gzip and zlib-format deflate for
+/// The one door to zlib: gunzip for IDX and CSV files, gzip and zlib-format deflate for
 /// writers (a PNG's IDAT stream is zlib format), and CRC-32 (a PNG chunk's checksum).
 ///
-/// Foundation on Linux has no gzip, hence zlib. Nothing else in VAEKit imports CZlib.
-enum Zlib {
+/// Foundation on Linux has no gzip, hence zlib. Nothing else in vaesh imports CZlib.
+public enum Zlib {
     /// Why a stream could not be inflated; the caller adds the file name.
-    enum Failure: Error, Equatable {
+    public enum Failure: Error, Equatable {
         /// The compressed stream ends before its end marker.
         case truncated
         /// The stream is damaged; zlib's own description.
@@ -14,7 +14,7 @@ enum Zlib {
     }
 
     /// The container `compress` writes.
-    enum Format {
+    public enum Format: Sendable {
         /// RFC 1952, what `gzip` writes (fixed header: no name, mtime 0).
         case gzip
         /// RFC 1950, what PNG's IDAT chunks carry.
@@ -34,7 +34,7 @@ enum Zlib {
     static let maximumExpansion = 1032
 
     /// `bytes` deflated in `format` at `level` (0…9).
-    static func compress(_ bytes: [UInt8], format: Format = .gzip, level: Int32 = 9) -> [UInt8] {
+    public static func compress(_ bytes: [UInt8], format: Format = .gzip, level: Int32 = 9) -> [UInt8] {
         let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
         stream.initialize(to: z_stream())
         defer { stream.deinitialize(count: 1); stream.deallocate() }
@@ -83,9 +83,10 @@ enum Zlib {
         return UInt32(truncatingIfNeeded: result)
     }
 
-    /// The whole of a gzip'd byte string, inflated. Its size is unknown in advance, so the output
-    /// grows as the stream is read (used for CSV, whose text has no header to check first).
-    static func gunzip(_ compressed: [UInt8]) throws(Failure) -> [UInt8] {
+    /// The whole of a gzip'd or zlib-format byte string (detected from its header), inflated. Its
+    /// size is unknown in advance, so the output grows as the stream is read (used for CSV, whose
+    /// text has no header to check first, and by the tests' PNG decoder).
+    public static func inflate(_ compressed: [UInt8]) throws(Failure) -> [UInt8] {
         let reader = try GzipReader(compressed)
         var output: [UInt8] = []
         output.reserveCapacity(min(compressed.count * 4, Int.max / 2))
@@ -104,7 +105,7 @@ enum Zlib {
 /// Inflates an in-memory gzip file piece by piece, so that a caller can read and check a header
 /// before it allocates room for the rest.
 ///
-/// Concatenated gzip members (what `cat a.gz b.gz` makes) read as one stream, as `gunzip` does.
+/// Concatenated gzip members (what `cat a.gz b.gz` makes) read as one stream, as `gunzip` does (a zlib-format stream is read too).
 /// The end of the stream is only reached once its CRC-32 and length check out, so a damaged file
 /// fails in `read` even when the damage lies in the trailer.
 final class GzipReader {

@@ -7,7 +7,7 @@ the first 20 test images: the analytic KL, log p(x|z=μ), and Monte-Carlo estima
 E_q[log p(x|z)] with their standard errors.
 
 Run from the repository root with torch and safetensors installed:
-    python Tests/VAEKitTests/Fixtures/pytorch/make_reference.py
+    python Tests/VAEFormatsTests/Fixtures/pytorch/make_reference.py
 """
 import gzip
 import json

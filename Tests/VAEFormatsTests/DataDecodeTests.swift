@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import VAEKit
+@testable import VAEFormats
+import VAEKit
+import VAEScript
 
 /// The in-memory entry points the fuzzers drive (`IDX.decode`, `CSV.decode`) must give what the
 /// path-based readers give for the same bytes: the same array, or the same error.
@@ -36,7 +38,7 @@ import Testing
                 switch (fromFile, fromBytes) {
                 case (.success(let a), .success(let b)):
                     #expect(a == b, "\(name)")
-                case (.failure(let a as DataError), .failure(let b as DataError)):
+                case (.failure(let a as DataFileError), .failure(let b as DataFileError)):
                     #expect(a.message == b.message, "\(name)")
                 default:
                     Issue.record("\(name): read gave \(fromFile), decode gave \(fromBytes)")
@@ -75,7 +77,7 @@ import Testing
                     switch (fromFile, fromBytes) {
                     case (.success(let a), .success(let b)):
                         #expect(a.rows == b.rows && a.dimension == b.dimension && a.labels == b.labels, "\(name)")
-                    case (.failure(let a as DataError), .failure(let b as DataError)):
+                    case (.failure(let a as DataFileError), .failure(let b as DataFileError)):
                         #expect(a.message == b.message, "\(name)")
                     default:
                         Issue.record("\(name): read gave \(fromFile), decode gave \(fromBytes)")
@@ -110,11 +112,11 @@ import Testing
             #expect(mkfifo(fifo, 0o600) == 0)
             for path in [fifo, "/dev/null"] {
                 for load in [{ _ = try Dataset.csv(path: path) }, { _ = try Dataset.idx(images: path) }] {
-                    guard case .notRegularFile(let named)? = dataError(load) else {
+                    guard case .file(let error)? = dataError(load), error.failure == .notRegularFile else {
                         Issue.record("\(path): expected notRegularFile")
                         continue
                     }
-                    #expect(named == path)
+                    #expect(error.path == path)
                 }
             }
         }
