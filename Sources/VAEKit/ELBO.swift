@@ -67,7 +67,7 @@ public struct Estimate: Sendable, Equatable {
 /// Standard errors are over the examples (s/√N of the per-example values, each the average over
 /// its S draws), so they cover both the Monte-Carlo noise and the spread between examples; for a
 /// single example they are the Monte-Carlo standard error over its S draws.
-public struct ELBOTerms: Sendable {
+public struct ELBOTerms: Sendable, Equatable {
     /// E_q[log p(x|z)], estimated with S draws of z. Larger is better; ≤ 0 for a Bernoulli.
     public var reconstruction: Estimate
     /// KL(q(z|x) ‖ p(z)) in closed form. Smaller is better; always ≥ 0.
@@ -91,7 +91,7 @@ public struct ELBOTerms: Sendable {
 }
 
 /// The per-example values behind an `ELBOTerms`.
-public struct PerExampleTerms: Sendable {
+public struct PerExampleTerms: Sendable, Equatable {
     public var reconstruction: [Double]
     public var kl: [Double]
     public var klMonteCarlo: [Double]

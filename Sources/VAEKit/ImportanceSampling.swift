@@ -6,7 +6,7 @@ import RealModule
 ///
 /// It is a lower bound on log p(x) in expectation that tightens as K grows, and equals the ELBO
 /// estimate at K = 1: log w = log p(x|z) − (log q(z|x) − log p(z)).
-public struct LogLikelihoodEstimate: Sendable {
+public struct LogLikelihoodEstimate: Sendable, Equatable {
     /// log p̂(x) per example, averaged. Larger is better.
     public var logLikelihood: Estimate
     /// The ELBO on the same examples and draws: the mean over k of log w_k. Larger is better.

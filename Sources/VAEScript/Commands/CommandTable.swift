@@ -1,11 +1,13 @@
 /// Every command, in one table.
 ///
-/// Each area declares its commands in an extension, in its own file
-/// (`Commands+Session.swift`: `extension CommandTable { static let sessionCommands: [CommandSpec] }`),
-/// and `all` concatenates them. Adding an area is one new file and one term in `all`.
+/// Each help topic declares its commands in an extension, in its own file
+/// (`Commands+Session.swift`: `extension CommandTable { static let sessionCommands: [CommandSpec] }`:
+/// the spec list first, the named handlers below it), and `all` concatenates them. Adding a topic
+/// is one case of `CommandTopic`, one new file and one term in `all`.
 public struct CommandTable: Sendable {
     /// The order of `all` is the order of `help` within each topic.
-    public static let all: [CommandSpec] = dataCommands + modelCommands + termCommands + signCommands + trainingCommands + samplingCommands + teachingCommands + variableCommands + sessionCommands
+    public static let all: [CommandSpec] = dataCommands + modelCommands + termCommands + teachingCommands
+        + trainingCommands + pictureCommands + variableCommands + sessionCommands
 
     /// The table the shell uses.
     public static let standard = CommandTable(all)

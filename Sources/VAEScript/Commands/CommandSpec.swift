@@ -2,12 +2,15 @@ import VAEFormats
 import VAEKit
 
 /// The groups `help` lists commands in, in this order.
+///
+/// Each topic's commands live in one file, `Commands+<Topic>.swift`.
 public enum CommandTopic: String, CaseIterable, Sendable {
     case data = "Data"
     case model = "Model"
     case terms = "Objective terms"
+    case teaching = "Teaching: the sign, checked and explained"
     case training = "Training"
-    case sampling = "Samples and pictures"
+    case pictures = "Samples and pictures"
     case variables = "Variables and checks"
     case session = "Session"
 }

@@ -11,6 +11,53 @@ extension CommandTable {
         .option("validation", .int, default: 0, range: .atLeast(0), abstract: "carve this many examples from the end of train as a validation split"),
     ]
 
+    // MARK: - Handlers
+
+    private static func loadMNIST(_ context: CommandContext) throws(ScriptError) {
+        let options = try dataOptions(context)
+        let path = try context.arguments.optionalPath("path")
+        let dataset = try context.engine { () throws -> Dataset in try Dataset.mnist(folder: path, options: options) }
+        install(dataset, context)
+    }
+
+    private static func loadIDX(_ context: CommandContext) throws(ScriptError) {
+        let options = try dataOptions(context)
+        let images = try context.arguments.path("images")
+        let labels = try context.arguments.optionalPath("labels")
+        let testImages = try context.arguments.optionalPath("test-images")
+        let testLabels = try context.arguments.optionalPath("test-labels")
+        let dataset = try context.engine { () throws -> Dataset in
+            try Dataset.idx(images: images, labels: labels, testImages: testImages, testLabels: testLabels, options: options)
+        }
+        install(dataset, context)
+    }
+
+    private static func loadCSV(_ context: CommandContext) throws(ScriptError) {
+        let options = try dataOptions(context)
+        let file = try context.arguments.path("file")
+        let test = try context.arguments.optionalPath("test")
+        let header: Bool? = switch try context.arguments.string("header") {
+        case "yes": true
+        case "no": false
+        default: nil
+        }
+        let label: CSVLabelColumn = switch try context.arguments.string("label") {
+        case "none": .none
+        case "first": .first
+        case "last": .last
+        default: .automatic
+        }
+        let scale: CSVScale = switch try context.arguments.string("scale") {
+        case "255": .byte
+        case "1": .unit
+        default: .automatic
+        }
+        let dataset = try context.engine { () throws -> Dataset in
+            try Dataset.csv(path: file, testPath: test, hasHeader: header, labelColumn: label, scale: scale, options: options)
+        }
+        install(dataset, context)
+    }
+
     static let dataCommands: [CommandSpec] = [
         CommandSpec(
             "load mnist", topic: .data,
@@ -24,13 +71,9 @@ extension CommandTable {
             many images each split has. Pixels are grey levels x/255 in [0, 1] unless binarize= \
             says otherwise, as in the PyTorch example. The data loaded before stays loaded if this fails.
             """,
-            examples: ["load mnist", "load mnist limit=1000", "load mnist binarize=dynamic validation=5000", "load mnist path=~/data/fashion-mnist"]
-        ) { context throws(ScriptError) in
-            let options = try dataOptions(context)
-            let path = try context.arguments.optionalPath("path")
-            let dataset = try context.engine { () throws -> Dataset in try Dataset.mnist(folder: path, options: options) }
-            install(dataset, context)
-        },
+            examples: ["load mnist", "load mnist limit=1000", "load mnist binarize=dynamic validation=5000", "load mnist path=~/data/fashion-mnist"],
+            handler: loadMNIST
+        ),
 
         CommandSpec(
             "load idx", topic: .data,
@@ -47,18 +90,9 @@ extension CommandTable {
             commands then need split=train.
             """,
             examples: ["load idx images=train-images-idx3-ubyte.gz labels=train-labels-idx1-ubyte.gz",
-                       "load idx images=a.gz test-images=b.gz limit=500"]
-        ) { context throws(ScriptError) in
-            let options = try dataOptions(context)
-            let images = try context.arguments.path("images")
-            let labels = try context.arguments.optionalPath("labels")
-            let testImages = try context.arguments.optionalPath("test-images")
-            let testLabels = try context.arguments.optionalPath("test-labels")
-            let dataset = try context.engine { () throws -> Dataset in
-                try Dataset.idx(images: images, labels: labels, testImages: testImages, testLabels: testLabels, options: options)
-            }
-            install(dataset, context)
-        },
+                       "load idx images=a.gz test-images=b.gz limit=500"],
+            handler: loadIDX
+        ),
 
         CommandSpec(
             "load csv", topic: .data,
@@ -76,32 +110,9 @@ extension CommandTable {
             first of 785 columns) and the scale (the largest value). A non-numeric cell is an \
             error naming its line and column.
             """,
-            examples: ["load csv mnist_train.csv test=mnist_test.csv", "load csv pixels.csv header=no label=none scale=1"]
-        ) { context throws(ScriptError) in
-            let options = try dataOptions(context)
-            let file = try context.arguments.path("file")
-            let test = try context.arguments.optionalPath("test")
-            let header: Bool? = switch try context.arguments.string("header") {
-            case "yes": true
-            case "no": false
-            default: nil
-            }
-            let label: CSVLabelColumn = switch try context.arguments.string("label") {
-            case "none": .none
-            case "first": .first
-            case "last": .last
-            default: .automatic
-            }
-            let scale: CSVScale = switch try context.arguments.string("scale") {
-            case "255": .byte
-            case "1": .unit
-            default: .automatic
-            }
-            let dataset = try context.engine { () throws -> Dataset in
-                try Dataset.csv(path: file, testPath: test, hasHeader: header, labelColumn: label, scale: scale, options: options)
-            }
-            install(dataset, context)
-        },
+            examples: ["load csv mnist_train.csv test=mnist_test.csv", "load csv pixels.csv header=no label=none scale=1"],
+            handler: loadCSV
+        ),
     ]
 
     private static func dataOptions(_ context: CommandContext) throws(ScriptError) -> DataOptions {

@@ -1,0 +1,137 @@
+// What vaesh exists to show, as engine values: one optimiser step measured before and after on
+// the same draws, and the four relations between the terms checked with the model's own numbers.
+//
+//   KL ≥ 0 · the objective train minimises = −ELBO · ELBO ≤ log p(x) · a step lowers the loss and
+//   raises the ELBO by the same amount
+//
+// The commands `step` and `show-sign` only render these.
+
+/// The terms of one batch just before and just after one optimiser step, with the same draws of z,
+/// so the change is the step's alone.
+public struct StepMeasurement: Sendable, Equatable {
+    public var before: BatchTerms
+    public var after: BatchTerms
+    /// The learning rate the step used.
+    public var learningRate: Double
+
+    public var deltaLoss: Double { after.loss - before.loss }
+    public var deltaELBO: Double { after.elbo - before.elbo }
+    /// loss = −ELBO, so the two changes must cancel (to rounding).
+    public var changesCancel: Bool { abs(deltaLoss + deltaELBO) <= 1e-9 * max(1, abs(deltaLoss)) }
+    /// What a correct step does: the loss falls, the ELBO rises by as much.
+    public var lowersLossRaisesELBO: Bool { deltaLoss < 0 && deltaELBO > 0 && changesCancel }
+}
+
+extension Trainer {
+    /// Takes one step of this trainer's optimiser on the first rows of `batch` (rows, D),
+    /// descending `objective`, and measures the terms on that batch before and after with the
+    /// draws `random` gives. The step is kept: step a `copy()` to keep the original.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    public func measuredStep(on batch: Matrix<T>, objective: TrainingObjective = .loss, random: RandomSource) -> StepMeasurement {
+        var settings = TrainingSettings()
+        settings.objective = objective
+        var draws = random
+        let before = model.computeGradients(batch, rows: batch.rows, weights: settings.weights(atStep: 0), random: &draws)
+        optimizer.apply(to: model.parameters)
+        draws = random
+        let after = model.computeGradients(batch, rows: batch.rows, weights: settings.weights(atStep: 0), random: &draws)
+        model.parameters.zeroGradients()
+        return StepMeasurement(before: before, after: after, learningRate: optimizer.learningRate)
+    }
+
+    /// One step of a fresh optimiser of this trainer's kind on a copy of the model, at
+    /// `learningRate` halved until the loss falls (at most `maximumHalvings` times); this trainer
+    /// is untouched. A fresh optimiser's first step points downhill (Adam's is lr·sign(g)), but on
+    /// a trained model lr may overshoot, hence the halving; with a gradient of the wrong sign no
+    /// step size helps, and the measurement shows it.
+    public func stepOnACopy(on batch: Matrix<T>, learningRate: Double, random: RandomSource,
+                            maximumHalvings: Int = 12) -> (step: StepMeasurement, halvings: Int) {
+        var rate = learningRate, halvings = 0
+        func attempt() -> StepMeasurement {
+            let fresh = Optimizer<T>(optimizer.kind, learningRate: rate, parameterCount: model.parameters.count)
+            return Trainer(model: model.copy(), optimizer: fresh, seed: 0).measuredStep(on: batch, random: random)
+        }
+        var step = attempt()
+        while step.deltaLoss >= 0 && halvings < maximumHalvings {
+            rate /= 2
+            halvings += 1
+            step = attempt()
+        }
+        return (step, halvings)
+    }
+}
+
+extension DataSplit {
+    /// `size` examples of this split (all when it has fewer) in the order of a random
+    /// permutation, as a batch (rows, D) at epoch 0.
+    public func randomBatch<T: VAEScalar>(size: Int, random: inout RandomSource, as: T.Type = T.self) -> Matrix<T> {
+        let rows = min(size, count)
+        let batch = Matrix<T>(rows: rows, columns: dimension)
+        fillBatch(random.permutation(count).prefix(rows), into: batch, epoch: 0)
+        return batch
+    }
+}
+
+/// The terms on a set of examples and the four relations between them, each checked.
+public struct SignChecks: Sendable, Equatable {
+    /// Every term, with the per-example values.
+    public var terms: ELBOTerms
+    /// The objective `train` minimises (the loss, β = 1, averaged over the examples) computed by
+    /// the training code itself on the same examples and draws.
+    public var trainingLoss: Double
+    /// log p̂(x) by importance sampling on the same examples.
+    public var importance: LogLikelihoodEstimate
+    /// log p̂(x) − ELBO, paired per example (the ELBO of `terms`, with its closed-form KL).
+    public var gap: Estimate
+    /// One step on a copy of the model.
+    public var step: StepMeasurement
+    /// How many times the step's learning rate was halved until the loss fell.
+    public var halvings: Int
+
+    /// Examples whose closed-form KL came out below 0 (none, unless something is wrong).
+    public var negativeKLExamples: Int { terms.perExample?.kl.filter { $0 < 0 }.count ?? 0 }
+    /// KL ≥ 0, on average and for every example.
+    public var klIsNonNegative: Bool { terms.kl.mean >= 0 && negativeKLExamples == 0 }
+    /// The objective train minimises equals −ELBO (to rounding).
+    public var lossIsMinusELBO: Bool { abs(trainingLoss - (-terms.elbo.mean)) <= 1e-9 * max(1, abs(terms.elbo.mean)) }
+    /// ELBO ≤ log p̂(x) within noise: the paired gap is above −3 standard errors.
+    public var elboIsBelowLogLikelihood: Bool { gap.mean >= -3 * (gap.standardError ?? 0) }
+    /// The step lowered the loss and raised the ELBO by as much.
+    public var stepLowersLossRaisesELBO: Bool { step.lowersLossRaisesELBO }
+    /// How many of the four checks hold.
+    public var passed: Int {
+        [klIsNonNegative, lossIsMinusELBO, elboIsBelowLogLikelihood, stepLowersLossRaisesELBO].filter { $0 }.count
+    }
+}
+
+extension Trainer {
+    /// The sign checks on examples `indices` of `source`: the terms with S = `samples` draws
+    /// (`evaluationNoise`), the training objective on the same draws, log p̂(x) with K =
+    /// `importanceSamples` (`importanceNoise`), and one step on a copy of the model on
+    /// `stepBatch` (`stepNoise`, learning rate halved until the loss falls). This trainer is not
+    /// changed. Nil when `shouldStop` answers true between chunks.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    public func signChecks(_ source: any ExampleSource, indices: [Int], samples: Int, importanceSamples: Int,
+                           stepBatch: Matrix<T>, learningRate: Double,
+                           evaluationNoise: RandomSource, importanceNoise: RandomSource, stepNoise: RandomSource,
+                           shouldStop: () -> Bool = { false }) -> SignChecks? {
+        var draws = evaluationNoise
+        guard let terms = model.evaluate(source, indices: indices, samples: samples, random: &draws,
+                                         keepPerExample: true, shouldStop: shouldStop),
+              let perExample = terms.perExample else { return nil }
+        let examples = Matrix<T>(rows: indices.count, columns: source.dimension)
+        source.fillBatch(indices, into: examples, epoch: 0)
+        draws = evaluationNoise
+        let trainingLoss = model.objective(examples, rows: indices.count, samples: samples, weights: .loss(),
+                                           reduction: .mean, random: &draws)
+        var importanceDraws = importanceNoise
+        guard let importance = model.logLikelihood(source, indices: indices, importanceSamples: importanceSamples,
+                                                   random: &importanceDraws, shouldStop: shouldStop) else { return nil }
+        let gap = Estimate(values: zip(importance.perExample, perExample.elbo).map { $0 - $1 })
+        let (step, halvings) = stepOnACopy(on: stepBatch, learningRate: learningRate, random: stepNoise)
+        return SignChecks(terms: terms, trainingLoss: trainingLoss, importance: importance, gap: gap,
+                          step: step, halvings: halvings)
+    }
+}

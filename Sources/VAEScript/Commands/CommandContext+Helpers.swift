@@ -1,0 +1,199 @@
+import VAEKit
+
+// The helpers command handlers share, in one place: what they require of the session, the
+// examples a term command runs on, where pictures and tables go, and a few descriptions.
+
+/// The data splits a term command can run on.
+enum SplitName: String, CaseIterable {
+    case train, test, validation
+}
+
+extension CommandContext {
+    /// The loaded data, or "no data yet: run 'load mnist' first".
+    func requireData() throws(ScriptError) -> Dataset {
+        guard let dataset = session.workbench.dataset else {
+            throw missing("data", remedy: "run 'load mnist' (or 'load idx', 'load csv') first")
+        }
+        return dataset
+    }
+
+    /// The model's trainer, or "no model yet: run 'model' or 'open FILE' first".
+    func requireTrainer() throws(ScriptError) -> Trainer<Float> {
+        guard let trainer = session.workbench.trainer else {
+            throw missing("model", remedy: "run 'model' or 'open FILE' first")
+        }
+        return trainer
+    }
+
+    /// Data and model that fit each other.
+    func requireDataAndModel() throws(ScriptError) -> (Dataset, Trainer<Float>) {
+        let trainer = try requireTrainer()
+        let dataset = try requireData()
+        guard dataset.dimension == trainer.model.inputSize else {
+            throw ScriptError(ModelError.inputSizeMismatch(model: trainer.model.inputSize, data: dataset.dimension), at: location)
+        }
+        return (dataset, trainer)
+    }
+
+    /// The split named by the `split` argument.
+    func split(of dataset: Dataset, named name: String) throws(ScriptError) -> DataSplit {
+        switch SplitName(rawValue: name) {
+        case .train: return dataset.train
+        case .test:
+            guard let test = dataset.test else {
+                throw failure(argument: "split", "\(dataset.name) has no test split", hint: "use split=train, or load a test file too")
+            }
+            return test
+        case .validation:
+            guard let validation = dataset.validation else {
+                throw failure(argument: "split", "\(dataset.name) has no validation split", hint: "load with validation=N to carve one from train")
+            }
+            return validation
+        case nil:
+            throw failure(argument: "split", "unknown split '\(name)'")
+        }
+    }
+
+    /// A random stream for this command, from the session seed.
+    func randomStream() -> RandomSource { session.workbench.randomStream(seed: settings.seed) }
+
+    // MARK: - Pictures and tables
+
+    /// The tile size for the model's pictures: the loaded data's when it fits the model, else
+    /// square when D is a square, else one row of D pixels.
+    func tileShape(model: VAE<Float>) -> (width: Int, height: Int) {
+        if let dataset = session.workbench.dataset, dataset.dimension == model.inputSize {
+            return (dataset.imageWidth, dataset.imageHeight)
+        }
+        let side = Int(Double(model.inputSize).squareRoot().rounded())
+        return side * side == model.inputSize ? (side, side) : (model.inputSize, 1)
+    }
+
+    /// The out= path, which must end in one of `extensions`; nil when not given.
+    func outputFile(extensions: [String]) throws(ScriptError) -> String? {
+        guard let path = try arguments.optionalPath("out") else { return nil }
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        let fileExtension = name.contains(".") ? name.split(separator: ".").last.map { "." + $0.lowercased() } ?? "" : ""
+        guard extensions.contains(fileExtension) else {
+            let allowed = extensions.map { "FILE" + $0 }.joined(separator: " or ")
+            let found = fileExtension.isEmpty ? "a name without an extension" : "'\(fileExtension)'"
+            throw failure(argument: "out", "out= must name a \(allowed) file, not \(found)",
+                                  hint: "\(spec.name) writes \(extensions.map { $0.dropFirst().uppercased() }.joined(separator: " and ")) files, e.g. out=\(spec.name)\(extensions[0])")
+        }
+        return path
+    }
+
+    func pictureFile() throws(ScriptError) -> String? {
+        try outputFile(extensions: [".png"])
+    }
+
+    /// Writes the grid to `out`, or renders it inline; then reports (one JSON object under --json).
+    func show(_ grid: ImageGrid, command: String, description: String, out: String?,
+              fields: (inout Report) -> Void) throws(ScriptError) {
+        var report = Report(command: command)
+        let image = grid.image()
+        if let out {
+            try engine { () throws in try image.writePNG(to: out) }
+            report.addText("wrote \(out) (\(grid.rows)×\(grid.columns) grid, \(image.width)×\(image.height) pixels): \(description)")
+        } else {
+            report.addText(description + ":")
+            report.addText(TerminalPicture.render(grid, style: TerminalPicture.style(for: session),
+                                                  width: TerminalPicture.availableWidth(for: session)))
+        }
+        fields(&report)
+        report.addField("rows", .int(grid.rows))
+        report.addField("columns", .int(grid.columns))
+        report.addField("width", .int(grid.tileWidth))
+        report.addField("height", .int(grid.tileHeight))
+        report.addField("file", out.map { .string($0) } ?? .null)
+        self.report(report)
+    }
+}
+
+// MARK: - Descriptions shared by commands
+
+extension CommandTable {
+    /// "ReLU, bernoulli likelihood, decoder 20-400-784".
+    static func describe(_ configuration: VAEConfiguration) -> String {
+        let decoder = ([configuration.latentSize] + configuration.resolvedDecoderHidden + [configuration.inputSize])
+            .map(String.init).joined(separator: "-")
+        return "\(configuration.activation.rawValue), \(configuration.likelihood.summary) likelihood, decoder \(decoder)"
+    }
+
+    static func optimizer(named name: String, for model: VAE<Float>, learningRate: Double) -> Optimizer<Float> {
+        Optimizer(name == "sgd" ? .sgd() : .adamDefaults, learningRate: learningRate, parameterCount: model.parameters.count)
+    }
+}
+
+// MARK: - The examples of a term command
+
+/// The examples, model and random stream one term command works on, from its arguments.
+struct TermRun {
+    let context: CommandContext
+    let dataset: Dataset
+    let trainer: Trainer<Float>
+    let split: DataSplit
+    let splitName: String
+    let index: Int?
+    /// nil means every example of the split.
+    let indices: [Int]?
+    let samples: Int
+
+    init(_ context: CommandContext, defaultLimit: Int? = nil) throws(ScriptError) {
+        self.context = context
+        (dataset, trainer) = try context.requireDataAndModel()
+        splitName = try context.arguments.string("split")
+        split = try context.split(of: dataset, named: splitName)
+        samples = try context.arguments.optionalInt("samples") ?? context.settings.samples
+        // show-sign takes limit= but not index=.
+        index = context.spec.argument(named: "index") == nil ? nil : try context.arguments.optionalInt("index")
+        let limit = try context.arguments.optionalInt("limit")
+        if let index {
+            guard index < split.count else {
+                throw context.failure(argument: "index", "index \(index) is past the end of the \(splitName) split (\(split.count) examples)")
+            }
+            if limit != nil { throw context.failure(argument: "limit", "give index= or limit=, not both") }
+            indices = [index]
+        } else if let count = limit ?? defaultLimit, count < split.count {
+            indices = Array(0..<count)
+        } else {
+            indices = nil
+        }
+    }
+
+    var model: VAE<Float>? { trainer.model }
+    var likelihood: Likelihood { trainer.model.configuration.likelihood }
+    var dimension: Int { trainer.model.inputSize }
+    var exampleCount: Int { indices?.count ?? split.count }
+
+    /// Every term on the chosen examples; Ctrl-C stops it between chunks (an error, nothing set).
+    func evaluate() throws(ScriptError) -> ELBOTerms {
+        var random = context.randomStream()
+        guard let terms = trainer.model.evaluate(split, indices: indices, samples: samples, random: &random,
+                                                 shouldStop: { context.isInterrupted }) else {
+            throw ScriptError.interrupted(at: context.location)
+        }
+        return terms
+    }
+
+    func klPerDimension(_ index: Int) throws(ScriptError) -> [Double] {
+        let posterior = trainer.model.posterior(split, index: index)
+        return Divergence.klPerDimension(mean: posterior.mean, logVariance: posterior.logVariance).map(Double.init)
+    }
+
+    /// "test split of mnist-subset: 2,000 examples, 1 draw of z each".
+    func scope(examples: Int, draws: String) -> String {
+        let which = index.map { "example \($0) of the \(splitName) split" } ?? "\(splitName) split"
+        return "\(which) of \(dataset.name): \(Format.grouped(examples)) example\(examples == 1 ? "" : "s"), \(draws) each"
+    }
+
+    /// A report that starts with the scope line and carries the example and draw counts.
+    func header(command: String, terms: ELBOTerms) -> Report {
+        var report = Report(command: command)
+        report.addText(scope(examples: terms.examples, draws: "\(terms.samples) draw\(terms.samples == 1 ? "" : "s") of z"))
+        report.addField("split", .string(splitName))
+        report.addField("examples", .int(terms.examples))
+        report.addField("samples", .int(terms.samples))
+        return report
+    }
+}

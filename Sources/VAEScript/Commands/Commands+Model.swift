@@ -1,0 +1,187 @@
+import VAEFormats
+import VAEKit
+
+/// `model`, `save`, `open`, `info`: the model and its checkpoints.
+extension CommandTable {
+    static let modelCommands: [CommandSpec] = [
+        CommandSpec(
+            "model", topic: .model,
+            arguments: [
+                .option("hidden", .list(.int), default: .intList([400]), range: .between(1, 100_000), abstract: "encoder hidden widths, first to last"),
+                .option("latent", .int, default: 20, range: .between(1, 10_000), abstract: "latent dimensions Z"),
+                .option("decoder", .list(.int), range: .between(1, 100_000), abstract: "decoder hidden widths (default: the encoder's, mirrored)"),
+                .option("activation", .choice(Activation.allCases.map(\.rawValue)), default: "relu", abstract: "nonlinearity between hidden layers"),
+                .option("likelihood", .choice(["bernoulli", "gaussian", "gaussian-learned"]), default: "bernoulli",
+                        abstract: "p(x|z): Bernoulli on logits, Gaussian with fixed sigma, or Gaussian with a learned per-pixel variance"),
+                .option("sigma", .double, default: 0.1, range: .greaterThan(0), abstract: "σ of the fixed Gaussian likelihood"),
+                .option("optimizer", .choice(["adam", "sgd"]), default: "adam", abstract: "the optimiser train and step use"),
+            ],
+            abstract: "build a fresh model; the defaults are the PyTorch example's 784-400-20",
+            discussion: """
+            Builds a VAE sized to the loaded data (784 inputs when nothing is loaded), initialised \
+            like PyTorch's nn.Linear from the session seed, with a fresh optimiser (Adam, PyTorch's \
+            defaults). The defaults reproduce the pytorch/examples VAE: one hidden layer of 400, \
+            20 latent dimensions, ReLU and a Bernoulli likelihood on logits. Replaces the current \
+            model.
+            """,
+            examples: ["model", "model hidden=512,256 latent=10 activation=softplus", "model likelihood=gaussian sigma=0.1"],
+            handler: buildModel
+        ),
+
+        CommandSpec(
+            "save", topic: .model,
+            arguments: [.positional("file", .path, required: true, abstract: "where to write the safetensors file")],
+            abstract: "write the model to a safetensors file",
+            discussion: """
+            Writes every parameter as float32 under the pytorch/examples names (fc1, fc21, fc22, \
+            fc3, fc4, …), with the architecture, likelihood, seed and training progress in the \
+            file's metadata. The write is atomic: a temporary file is renamed over the target, so \
+            an interrupted or failed save leaves any earlier file untouched. PyTorch reads it \
+            with safetensors.torch.load_file.
+            """,
+            examples: ["save vae.safetensors", "save runs/epoch10.safetensors"],
+            handler: saveModel
+        ),
+
+        CommandSpec(
+            "open", topic: .model,
+            arguments: [.positional("file", .path, required: true, abstract: "a safetensors file saved by vaesh or by PyTorch")],
+            abstract: "read a model from a safetensors file, including PyTorch-made ones",
+            discussion: """
+            Reads a model saved by 'save', or the pytorch/examples VAE saved with \
+            safetensors.torch.save_file(model.state_dict(), path). A file without vaesh metadata \
+            is recognised from its tensor names and shapes, and what had to be assumed (ReLU, \
+            Bernoulli) is printed. Every tensor is checked for presence and shape. The optimiser \
+            starts fresh. When data is loaded, the model must fit it (the same pixels per \
+            example). A failed open leaves the current model in place.
+            """,
+            examples: ["open vae.safetensors", "open pytorch_vae.safetensors"],
+            handler: openModel
+        ),
+
+        CommandSpec(
+            "info", topic: .model,
+            abstract: "data, model, optimiser and settings at a glance",
+            discussion: """
+            Shows the loaded data (which set, split sizes, preprocessing), the model (architecture, \
+            likelihood, parameter count, where it came from, epochs trained), the optimiser and \
+            the main settings.
+            """,
+            examples: ["info"],
+            handler: showInfo
+        ),
+    ]
+
+    // MARK: - Handlers
+
+    private static func buildModel(_ context: CommandContext) throws(ScriptError) {
+        let session = context.session
+        let likelihood: Likelihood = switch try context.arguments.string("likelihood") {
+        case "gaussian": .gaussian(sigma: try context.arguments.double("sigma"))
+        case "gaussian-learned": .gaussianLearned
+        default: .bernoulli
+        }
+        let configuration = VAEConfiguration(
+            inputSize: session.workbench.dataset?.dimension ?? 784,
+            encoderHidden: try context.arguments.intList("hidden"),
+            latentSize: try context.arguments.int("latent"),
+            decoderHidden: try context.arguments.optionalIntList("decoder"),
+            activation: Activation(rawValue: try context.arguments.string("activation")) ?? .relu,
+            likelihood: likelihood)
+        let seed = context.settings.seed
+        var random = RandomSource(seed: seed)
+        let model = try context.engine { () throws -> VAE<Float> in try VAE<Float>(configuration, random: &random) }
+        let optimizer = try optimizer(named: context.arguments.string("optimizer"), for: model, learningRate: context.settings.lr)
+        let trainer = Trainer(model: model, optimizer: optimizer, seed: seed)
+        session.workbench.trainer = trainer
+        session.workbench.modelOrigin = "built by 'model' (seed \(seed))"
+        session.workbench.modelAssumptions = []
+        session.workbench.undoPoint = nil
+        session.refreshPrompt()
+        var report = Report(command: "model")
+        report.addText("model \(configuration.summary): \(describe(configuration)); \(Format.grouped(model.parameters.count)) parameters")
+        report.add(Quantity.count("parameters", model.parameters.count).jsonOnly)
+        report.addText("initialised like PyTorch's nn.Linear, U(±1/√fan_in), seed \(seed); optimiser \(optimizer.kind.name), lr \(Format.exact(optimizer.learningRate))")
+        report.addField("architecture", .string(configuration.summary))
+        context.report(report)
+    }
+
+    private static func saveModel(_ context: CommandContext) throws(ScriptError) {
+        let trainer = try context.requireTrainer()
+        let path = try context.arguments.path("file")
+        try context.engine { () throws in
+            try Checkpoint.save(trainer.model, to: path, seed: context.settings.seed,
+                                epochs: trainer.epochsCompleted, steps: trainer.optimizer.step)
+        }
+        var report = Report(command: "save")
+        report.addText("saved \(trainer.model.configuration.summary) (\(Format.grouped(trainer.model.parameters.count)) parameters, \(trainer.epochsCompleted) epochs) to \(path)")
+        report.addField("file", .string(path))
+        context.report(report)
+    }
+
+    private static func openModel(_ context: CommandContext) throws(ScriptError) {
+        let session = context.session
+        let path = try context.arguments.path("file")
+        let (model, info) = try context.engine { () throws -> (model: VAE<Float>, info: CheckpointInfo) in
+            try Checkpoint.open(path: path, as: Float.self)
+        }
+        // A model that cannot read the loaded data would leave every later command failing:
+        // refuse it, and keep the current model, as for any failed open.
+        if let dataset = session.workbench.dataset, dataset.dimension != model.inputSize {
+            throw context.failure(
+                argument: "file",
+                "\(path) holds a \(info.configuration.summary) model for \(model.inputSize) pixels per example, but the loaded data has \(dataset.dimension)",
+                hint: "load data of the model's size first (MNIST has 784 pixels), or open a checkpoint made for this data")
+        }
+        let optimizer = Optimizer<Float>(.adamDefaults, learningRate: context.settings.lr, parameterCount: model.parameters.count)
+        let trainer = Trainer(model: model, optimizer: optimizer, seed: info.seed ?? context.settings.seed)
+        session.workbench.trainer = trainer
+        session.workbench.modelOrigin = "opened \(path) (\(info.origin == "pytorch" ? "PyTorch layout, no vaesh metadata" : "saved by vaesh"))"
+        session.workbench.modelAssumptions = info.assumptions
+        session.workbench.undoPoint = nil
+        session.refreshPrompt()
+        var report = Report(command: "open")
+        report.addText("opened \(path): \(info.configuration.summary), \(describe(info.configuration)); \(Format.grouped(model.parameters.count)) parameters")
+        report.add(Quantity.count("parameters", model.parameters.count).jsonOnly)
+        if let epochs = info.epochs { report.addText("trained for \(epochs) epochs (\(info.steps ?? 0) steps) when saved") }
+        for assumption in info.assumptions { report.addText("assumed: \(assumption)") }
+        if !model.parametersAreFinite { report.addText("warning: some parameters are NaN or infinite") }
+        report.addField("file", .string(path))
+        report.addField("architecture", .string(info.configuration.summary))
+        context.report(report)
+    }
+
+    private static func showInfo(_ context: CommandContext) throws(ScriptError) {
+        let workbench = context.session.workbench
+        var report = Report(command: "info")
+        var table = TextTable(alignments: [.left, .left])
+        if let dataset = workbench.dataset {
+            table.append(["data", "\(dataset.name): \(dataset.origin)"])
+            table.append(["", dataset.splits.map { "\($0.name) \(Format.grouped($0.count))" }.joined(separator: ", ")
+                          + "; \(dataset.imageWidth)×\(dataset.imageHeight); \(dataset.binarization)"])
+            report.addField("dataset", .string(dataset.name))
+            for split in dataset.splits { report.addField(split.name, .int(split.count)) }
+        } else {
+            table.append(["data", "none: run 'load mnist'"])
+        }
+        if let trainer = workbench.trainer {
+            let configuration = trainer.model.configuration
+            table.append(["model", "\(configuration.summary): \(describe(configuration))"])
+            table.append(["", "\(Format.grouped(trainer.model.parameters.count)) parameters; \(workbench.modelOrigin)"])
+            for assumption in workbench.modelAssumptions { table.append(["", "assumed \(assumption)"]) }
+            table.append(["training", "\(trainer.epochsCompleted) epochs, \(trainer.optimizer.step) steps"])
+            table.append(["optimiser", "\(trainer.optimizer.kind.name), lr \(Format.exact(trainer.optimizer.learningRate))"])
+            if let undo = workbench.undoPoint { table.append(["undo", "returns to before '\(undo.command)'"]) }
+            report.addField("architecture", .string(configuration.summary))
+            report.addField("parameters", .int(trainer.model.parameters.count))
+            report.addField("epoch", .int(trainer.epochsCompleted))
+        } else {
+            table.append(["model", "none: run 'model' or 'open FILE'"])
+        }
+        let settings = context.settings
+        table.append(["settings", "seed \(settings.seed), samples \(settings.samples), k \(settings.k), batch \(settings.batch), lr \(Format.exact(settings.lr))"])
+        table.append(["BLAS", "OpenBLAS, \(BLASThreads.count) threads"])
+        report.addTable(table)
+        context.report(report)
+    }
+}

@@ -1,0 +1,273 @@
+import VAEFormats
+import VAEKit
+
+/// `show-sign`, `explain`, `pause`: for teaching with vaesh. show-sign checks the sign of every
+/// term with the model's own numbers, explain derives a term with them, pause waits for the class.
+extension CommandTable {
+    static let teachingCommands: [CommandSpec] = [
+        CommandSpec(
+            "show-sign", topic: .teaching,
+            arguments: [
+                .option("split", .choice(SplitName.allCases.map(\.rawValue)), default: "test", abstract: "which split to evaluate"),
+                .option("limit", .int, default: 100, range: .between(1, 100_000), abstract: "examples to evaluate (log p(x) needs K decoder passes each)"),
+                .option("samples", .int, range: .between(1, 100_000), abstract: "draws of z per example for the terms (default: the samples setting)"),
+                .option("k", .int, range: .between(1, 1_000_000), abstract: "importance samples for log p(x) (default: the k setting, 1000)"),
+            ],
+            abstract: "every term with its sign, what the optimiser does with it, and each relation checked",
+            discussion: """
+            Prints one table: the reconstruction term, the KL, the ELBO, the loss and log p(x), \
+            each with its formula, value, sign, the sign it must have, and what the optimiser does \
+            with it. Under the table it checks, with these numbers: KL ≥ 0; the loss train \
+            minimises equals −ELBO; ELBO ≤ log p̂(x) within 3 standard errors; and one optimiser \
+            step, taken on a copy of the model, lowers the loss and raises the ELBO by the same \
+            amount. Each check prints ✓ or ✗; none is assumed. The model itself is not changed.
+            """,
+            examples: ["show-sign", "show-sign limit=500 k=200", "show-sign split=train"],
+            handler: showSign
+        ),
+
+        CommandSpec(
+            "explain", topic: .teaching,
+            arguments: [.positional("term", .choice(ExplainedTerm.allCases.map(\.rawValue)), abstract: "the term to explain; none lists them all")],
+            abstract: "define a term of the objective, derive it, and show this model's value",
+            discussion: """
+            Prints the term's definition and a short derivation: why the ELBO bounds log p(x) \
+            (log p(x) = ELBO + KL(q(z|x) ‖ p(z|x))), why minimising loss = −ELBO is maximising \
+            the ELBO, why the KL is never negative, and how log p(x) is estimated. When data and \
+            a model are loaded it substitutes the model's numbers, computed on the first 500 \
+            examples of the test split (train if there is none) with the samples setting, or for \
+            logpx and gap on the first 100 with K = min(k, 200) importance samples. These numbers \
+            do not set variables; the term commands do.
+            """,
+            examples: ["explain", "explain elbo", "explain gap"],
+            handler: explainTerm
+        ),
+
+        CommandSpec(
+            "pause", topic: .teaching,
+            arguments: [.rest("text", .template, abstract: "what to show while waiting; {expr} is replaced by its value")],
+            abstract: "wait for Enter before the script goes on (only when stdin is a terminal)",
+            discussion: """
+            Prints the text, if any, then waits for Enter when standard input is a terminal, so a \
+            teacher can talk about what is on the screen. Enter goes on, c goes on without \
+            stopping at later pauses (or --step stops), q ends the scripts as 'quit' does (in a \
+            script sourced at the prompt it returns to the prompt), Ctrl-C interrupts. When stdin \
+            is not a terminal (a pipe, CI, a test) it only prints the text.
+            """,
+            examples: ["pause", #"pause "Look at the sign of each term""#],
+            handler: pauseForUser
+        ),
+    ]
+
+    // MARK: - Handlers
+
+    private static func explainTerm(_ context: CommandContext) throws(ScriptError) {
+        let name = try context.arguments.optionalString("term")
+        guard let name, let term = ExplainedTerm(rawValue: name) else {
+            var report = Report(command: "explain")
+            report.addText(ExplainedTerm.overview)
+            report.addField("terms", .array(ExplainedTerm.allCases.map { .string($0.rawValue) }))
+            context.report(report)
+            return
+        }
+        var report = Report(command: "explain")
+        report.addField("term", .string(term.rawValue))
+        report.addText(term.explanation)
+        try addModelNumbers(term, to: &report, context: context)
+        context.report(report)
+    }
+
+    private static func pauseForUser(_ context: CommandContext) throws(ScriptError) {
+        let text = try context.arguments.template("text").render(context.session.variableValues)
+        if !text.isEmpty { context.report(.message(command: "pause", text: text)) }
+        guard let host = context.session[state: PauseHostKey.self] else { return }
+        switch host.waitForUser(prompt: "[Enter: go on · c: run to the end · q: quit] ") {
+        case .proceed, .runToEnd:
+            break
+        case .stop where context.session.sourceStack.first.map({ $0.name != nil }) ?? true:
+            // Scripts run from the command line end here, as with 'quit'.
+            context.session.pendingOutcome = .quit(status: 0)
+        case .stop, .interrupted:
+            // At the keyboard (a script 'source'd there), stopping returns to the prompt, as Ctrl-C does.
+            context.session.interrupt.request()
+            throw .interrupted(at: context.location)
+        }
+    }
+
+    /// The model's numbers for `explain`, when data and a fitting model are there.
+    private static func addModelNumbers(_ term: ExplainedTerm, to report: inout Report, context: CommandContext) throws(ScriptError) {
+        let workbench = context.session.workbench
+        guard let dataset = workbench.dataset, let trainer = workbench.trainer else {
+            report.addText("(load data and build or open a model to see this model's numbers here)")
+            return
+        }
+        guard dataset.dimension == trainer.model.inputSize else {
+            report.addText("(the model expects \(trainer.model.inputSize) pixels per example and the data has \(dataset.dimension): no numbers)")
+            return
+        }
+        let split = dataset.test ?? dataset.train
+        let splitName = dataset.test == nil ? "train" : "test"
+        let model = trainer.model
+        var random = context.randomStream()
+        let unit = "nats/example"
+
+        func signed(_ value: Double) -> String {
+            let text = Format.fixed(value, decimals: 2)
+            return value < 0 ? "(\(text))" : text
+        }
+
+        switch term {
+        case .recon, .kl, .elbo, .loss:
+            let count = min(explainExamples, split.count)
+            let samples = context.settings.samples
+            guard let terms = model.evaluate(split, indices: Array(0..<count), samples: samples, random: &random,
+                                             shouldStop: { context.isInterrupted }) else {
+                throw .interrupted(at: context.location)
+            }
+            let recon = terms.reconstruction, kl = terms.kl, elbo = terms.elbo, loss = terms.loss
+            report.addText("")
+            report.addText("With this model, on the first \(count) \(splitName) examples (\(samples) draw\(samples == 1 ? "" : "s") of z each):")
+            let bernoulli = model.configuration.likelihood == .bernoulli
+            report.add(Quantity("recon", label: "recon = E_q[log p(x|z)]", value: recon.mean, standardError: recon.standardError, unit: unit,
+                                preference: .higherIsBetter, expectation: bernoulli ? "≤ 0" : nil, setsVariable: false))
+            report.add(Quantity("kl", label: "KL(q(z|x) ‖ p(z))", value: kl.mean, standardError: kl.standardError, unit: unit,
+                                preference: .lowerIsBetter, expectation: "≥ 0", setsVariable: false))
+            report.add(Quantity("elbo", label: "ELBO = recon − KL", value: elbo.mean, standardError: elbo.standardError, unit: unit,
+                                preference: .higherIsBetter, expectation: "≤ log p(x)", setsVariable: false))
+            report.add(Quantity("loss", label: "loss = −ELBO", value: loss.mean, standardError: loss.standardError, unit: unit,
+                                preference: .lowerIsBetter, setsVariable: false))
+            switch term {
+            case .recon:
+                if bernoulli {
+                    report.addText("\(mark(recon.mean <= 0)) recon = \(signed(recon.mean)) ≤ 0, as the log of a probability must be")
+                } else if recon.mean > 0 {
+                    report.addText("note: recon = \(signed(recon.mean)) > 0: a Gaussian density exceeds 1 where σ is small and the fit close; no contradiction")
+                }
+                report.addText("NLL = −recon = \(Format.fixed(-recon.mean, decimals: 2)) \(unit): what the loss adds for reconstruction")
+            case .kl:
+                report.addText("\(mark(kl.mean >= 0)) KL = \(signed(kl.mean)) ≥ 0")
+            case .elbo:
+                report.addText("\(mark(abs(recon.mean - kl.mean - elbo.mean) <= 1e-6 * max(1, abs(elbo.mean)))) ELBO = recon − KL = \(signed(recon.mean)) − \(signed(kl.mean)) = \(signed(recon.mean - kl.mean))")
+            case .loss:
+                let holds = abs(-recon.mean + kl.mean - loss.mean) <= 1e-6 * max(1, abs(loss.mean)) && abs(loss.mean + elbo.mean) <= 1e-9 * max(1, abs(loss.mean))
+                report.addText("\(mark(holds)) loss = −ELBO = −\(signed(elbo.mean)) = \(Format.fixed(loss.mean, decimals: 2)) = NLL + KL = "
+                               + "\(signed(-recon.mean)) + \(signed(kl.mean))")
+            case .logpx, .gap:
+                break
+            }
+            report.addField("examples", .int(count))
+            report.addField("samples", .int(samples))
+            report.addField("split", .string(splitName))
+        case .logpx, .gap:
+            let count = min(explainImportanceExamples, split.count)
+            let k = min(context.settings.k, explainImportanceSamples)
+            guard let estimate = model.logLikelihood(split, indices: Array(0..<count), importanceSamples: k, random: &random,
+                                                     shouldStop: { context.isInterrupted }) else {
+                throw .interrupted(at: context.location)
+            }
+            report.addText("")
+            report.addText("With this model, on the first \(count) \(splitName) examples (K = \(k) importance samples each; 'logpx' uses k = \(context.settings.k)):")
+            report.add(Quantity("logpx", label: "log p̂(x)", value: estimate.logLikelihood.mean, standardError: estimate.logLikelihood.standardError,
+                                unit: unit, preference: .higherIsBetter, expectation: "≥ ELBO", setsVariable: false))
+            report.add(Quantity("elbo", label: "ELBO, same draws", value: estimate.elbo.mean, standardError: estimate.elbo.standardError,
+                                unit: unit, preference: .higherIsBetter, expectation: "≤ log p(x)", setsVariable: false))
+            report.add(Quantity("gap", label: "gap = log p̂(x) − ELBO", value: estimate.gap.mean, standardError: estimate.gap.standardError,
+                                unit: unit, preference: .lowerIsBetter, expectation: "≥ 0", setsVariable: false))
+            let gap = estimate.gap.mean
+            report.addText("\(mark(gap >= 0)) gap = log p̂(x) − ELBO = \(signed(estimate.logLikelihood.mean)) − \(signed(estimate.elbo.mean)) = \(Format.fixed(gap, decimals: 2)) ≥ 0: "
+                           + "the ELBO is below log p̂(x) by KL(q(z|x) ‖ p(z|x)) ≈ \(Format.fixed(gap, decimals: 2)) nats")
+            report.addField("examples", .int(count))
+            report.addField("k", .int(k))
+            report.addField("split", .string(splitName))
+        }
+    }
+
+    /// Examples `explain` evaluates the ELBO terms on, and the importance-sampling budget for logpx
+    /// and gap: enough for two decimals on MNIST, and about a second on two cores.
+    static let explainExamples = 500
+    static let explainImportanceExamples = 100
+    static let explainImportanceSamples = 200
+
+    private static func showSign(_ context: CommandContext) throws(ScriptError) {
+        let run = try TermRun(context, defaultLimit: 100)
+        let k = try context.arguments.optionalInt("k") ?? context.settings.k
+        let chosen = run.indices ?? Array(0..<run.split.count)
+        // Three streams, in this order: the terms' draws, the importance samples, and the step
+        // (its batch, then its draws).
+        let noise = context.randomStream()
+        let importanceNoise = context.randomStream()
+        var stepNoise = context.randomStream()
+        let batch: Matrix<Float> = run.dataset.train.randomBatch(size: context.settings.batch, random: &stepNoise)
+        guard let checks = run.trainer.signChecks(
+            run.split, indices: chosen, samples: run.samples, importanceSamples: k, stepBatch: batch,
+            learningRate: context.settings.lr, evaluationNoise: noise, importanceNoise: importanceNoise,
+            stepNoise: stepNoise, shouldStop: { context.isInterrupted }) else {
+            throw ScriptError.interrupted(at: context.location)
+        }
+        let terms = checks.terms, importance = checks.importance, pairedGap = checks.gap, step = checks.step
+        let optimizerName = run.trainer.optimizer.kind.name == "adam" ? "Adam" : "SGD"
+
+        let recon = terms.reconstruction.mean, kl = terms.kl.mean, elbo = terms.elbo.mean, loss = terms.loss.mean
+        let logpx = importance.logLikelihood.mean
+        let bernoulli = run.likelihood == .bernoulli
+        var table = TextTable(alignments: [.left, .left, .right, .left, .left, .left])
+        table.append(["term", "formula", "nats/example", "sign", "must be", "the optimiser"])
+        table.append(["reconstruction", "E_q[log p(x|z)]", Format.fixed(recon, decimals: 2), sign(recon),
+                      bernoulli ? "≤ 0 (Bernoulli)" : "any sign (density)", "raises it (inside the ELBO)"])
+        table.append(["KL", "KL(q(z|x) ‖ p(z))", Format.fixed(kl, decimals: 2), sign(kl), "≥ 0", "lowers it (inside the ELBO)"])
+        table.append(["ELBO", "recon − KL", Format.fixed(elbo, decimals: 2), sign(elbo), "≤ log p(x)", "maximises it"])
+        table.append(["loss", "−ELBO = NLL + KL", Format.fixed(loss, decimals: 2), sign(loss),
+                      bernoulli ? "≥ 0 (Bernoulli)" : "any sign", "minimises it: what 'train' does"])
+        table.append(["log p(x)", "log (1/K) Σ p(x,z_k)/q(z_k|x)", Format.fixed(logpx, decimals: 2), sign(logpx), "≥ ELBO", "none: it is measured, K=\(k)"])
+        table.append(["gap", "log p(x) − ELBO", Format.fixed(pairedGap.mean, decimals: 2), sign(pairedGap.mean), "≥ 0", "shrinks as q nears p(z|x)"])
+
+        var report = Report(command: "show-sign")
+        report.addText(run.scope(examples: chosen.count, draws: "\(run.samples) draw\(run.samples == 1 ? "" : "s") of z (K=\(k) for log p(x))"))
+        report.addTable(table)
+        if !bernoulli && recon > 0 {
+            report.addText("the reconstruction term is positive: a Gaussian density exceeds 1 where σ is small and the mean is close, "
+                           + "so log p(x|z) > 0 is no error; it includes the −½·log(2πσ²) constant")
+        }
+
+        let klHolds = checks.klIsNonNegative, lossHolds = checks.lossIsMinusELBO
+        let boundHolds = checks.elboIsBelowLogLikelihood, stepHolds = checks.stepLowersLossRaisesELBO
+        let gapStandardError = pairedGap.standardError ?? 0
+        report.addText("checks on these numbers:")
+        report.addText("  \(mark(klHolds)) KL ≥ 0: \(Format.fixed(kl, decimals: 4)) on average, "
+                       + "\(checks.negativeKLExamples) of \(chosen.count) examples below 0")
+        report.addText("  \(mark(lossHolds)) loss = −ELBO: the objective train minimises is \(Format.fixed(checks.trainingLoss, decimals: 4)), "
+                       + "−ELBO is \(Format.fixed(-elbo, decimals: 4))")
+        report.addText("  \(mark(boundHolds)) ELBO ≤ log p̂(x) within noise: log p̂(x) − ELBO = \(Format.fixed(pairedGap.mean, decimals: 3)) "
+                       + "± \(Format.fixed(gapStandardError, decimals: 3)) (paired over \(chosen.count) examples; must be > −3 standard errors)")
+        let halvings = checks.halvings
+        let halvingNote = halvings == 0 ? "" : ", halved \(halvings) time\(halvings == 1 ? "" : "s") until the loss fell"
+        let stepScope = "one \(optimizerName) step on a copy (batch of \(batch.rows) training examples, lr \(Format.general(step.learningRate))\(halvingNote))"
+        let lossChange = "loss \(Format.fixed(step.before.loss, decimals: 3)) → \(Format.fixed(step.after.loss, decimals: 3)) (\(Format.signed(step.deltaLoss)))"
+        let elboChange = "ELBO \(Format.fixed(step.before.elbo, decimals: 3)) → \(Format.fixed(step.after.elbo, decimals: 3)) (\(Format.signed(step.deltaELBO)))"
+        report.addText("  \(mark(stepHolds)) \(stepScope): \(lossChange), \(elboChange)")
+        report.addText("""
+            In Kingma & Welling's notation L(θ, φ; x) = E_q[log p_θ(x|z)] − KL(q_φ(z|x) ‖ p(z)) is the ELBO, a lower bound \
+            on log p_θ(x) that training maximises. Optimisers minimise, so train minimises loss = −L = NLL + KL: the same \
+            objective with one minus sign, which is why the loss falls while the ELBO rises by the same amount.
+            """)
+
+        report.add(Quantity("recon", value: recon, standardError: terms.reconstruction.standardError, unit: nats, setsVariable: true).jsonOnly)
+        report.add(Quantity("kl", value: kl, standardError: terms.kl.standardError, unit: nats).jsonOnly)
+        report.add(Quantity("elbo", value: elbo, standardError: terms.elbo.standardError, unit: nats).jsonOnly)
+        report.add(Quantity("loss", value: loss, standardError: terms.loss.standardError, unit: nats).jsonOnly)
+        report.add(Quantity("logpx", value: logpx, standardError: importance.logLikelihood.standardError, unit: nats).jsonOnly)
+        report.add(Quantity("gap", value: pairedGap.mean, standardError: pairedGap.standardError, unit: nats).jsonOnly)
+        report.addField("examples", .int(chosen.count))
+        report.addField("k", .int(k))
+        report.addField("checks", .object([("kl_nonnegative", .bool(klHolds)), ("loss_is_minus_elbo", .bool(lossHolds)),
+                                           ("elbo_below_logpx", .bool(boundHolds)), ("step_lowers_loss_raises_elbo", .bool(stepHolds))]))
+        context.session.setVariable("checks_passed", Double(checks.passed))
+        context.report(report)
+    }
+
+    private static func sign(_ value: Double) -> String {
+        value.isNaN ? "nan" : value > 0 ? "+" : value < 0 ? "−" : "0"
+    }
+
+    private static func mark(_ holds: Bool) -> String { holds ? "✓" : "✗" }
+}

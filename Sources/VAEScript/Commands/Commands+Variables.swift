@@ -1,0 +1,109 @@
+/// `echo`, `let`, `assert`, `vars`: text, variables and checks.
+extension CommandTable {
+    static let variableCommands: [CommandSpec] = [
+        CommandSpec(
+            "echo", topic: .variables,
+            arguments: [.rest("text", .template, abstract: "words and quoted strings; each {expr} is replaced by its value")],
+            abstract: "print text, with each {expr} replaced by its value",
+            discussion: """
+            Prints its words joined by single blanks. Inside the text, {expr} is replaced by the \
+            value of the expression, with six significant digits; write \\{ for a literal brace. \
+            Under --json it prints {"command":"echo","text":…}.
+            """,
+            examples: [#"echo "gap = {logpx - elbo} nats/example""#, #"echo "KL per latent dimension: {kl / 20}""#],
+            handler: echoText
+        ),
+
+        CommandSpec(
+            "let", topic: .variables,
+            arguments: [.rest("assignment", .assignment, required: true, abstract: "a name, '=', and an expression")],
+            abstract: "set a variable to the value of an expression",
+            discussion: """
+            Evaluates the expression and stores its value (a number or true/false) under the name, \
+            replacing any earlier value, including one a command set. Prints nothing. Expressions \
+            have numbers, variables, + - * /, parentheses, comparisons (< <= > >= == != and ~= for \
+            equal within 1e-6 relative), and, or, not, and the functions abs, min, max, exp, log \
+            and sqrt. Division by zero and log or sqrt outside their domain are errors.
+            """,
+            examples: ["let gap = logpx - elbo", "let ok = kl >= 0 and loss ~= -elbo"],
+            handler: letVariable
+        ),
+
+        CommandSpec(
+            "assert", topic: .variables,
+            arguments: [.rest("condition", .expression, required: true, abstract: "an expression that must be true")],
+            abstract: "check that a condition holds; a failure is an error",
+            discussion: """
+            Evaluates the condition, which must be a comparison or another true/false expression. \
+            When it is false the command fails with the condition and the values of its variables, \
+            e.g. "assertion failed: kl >= 0 (kl = -0.3)", which stops a script unless --keep-going. \
+            Prints nothing when it holds. a ~= b is true when |a - b| <= 1e-6 * max(|a|, |b|), \
+            with a floor of 1e-12 so that comparing with 0 accepts only round-off.
+            """,
+            examples: ["assert kl >= 0", "assert loss ~= -elbo", "assert elbo <= logpx + 3 * logpx_se"],
+            handler: assertCondition
+        ),
+
+        CommandSpec(
+            "vars", topic: .variables,
+            abstract: "list the variables with their values and units",
+            discussion: """
+            Lists every variable, sorted by name: those set with let and those set by commands \
+            that computed a quantity (with its unit). Under --json it prints \
+            {"command":"vars","variables":{"name":value,…}}.
+            """,
+            examples: ["vars"],
+            handler: listVariables
+        ),
+    ]
+
+    // MARK: - Handlers
+
+    private static func echoText(_ context: CommandContext) throws(ScriptError) {
+        let text = try context.arguments.template("text").render(context.session.variableValues)
+        context.report(.message(command: "echo", text: text))
+    }
+
+    private static func letVariable(_ context: CommandContext) throws(ScriptError) {
+        let assignment = try context.arguments.assignment("assignment")
+        let value = try assignment.value.evaluate(context.session.variableValues)
+        context.session.setVariable(assignment.name, value)
+    }
+
+    private static func assertCondition(_ context: CommandContext) throws(ScriptError) {
+        let condition = try context.arguments.expression("condition")
+        let variables = context.session.variableValues
+        let value = try condition.expression.evaluate(variables)
+        guard case .boolean(let holds) = value else {
+            throw .typeMismatch("assert needs a condition such as 'kl >= 0', got \(value.kindDescription) (\(value.exactDescription))",
+                                at: condition.expression.location)
+        }
+        if !holds {
+            let shown = condition.expression.variableNames.compactMap { name in
+                variables[name].map { VariableValue(name: name, value: $0.exactDescription) }
+            }
+            throw .assertionFailed(expression: condition.text, values: shown, at: context.location)
+        }
+    }
+
+    private static func listVariables(_ context: CommandContext) throws(ScriptError) {
+        let variables = context.session.variables.sorted { $0.key < $1.key }
+        var report = Report(command: "vars")
+        if variables.isEmpty {
+            report.addText("no variables yet: 'let x = 1' sets one, and every command that computes a quantity sets its own")
+        } else {
+            var table = TextTable(alignments: [.left, .left, .right, .left])
+            for (name, variable) in variables {
+                table.append([name, "=", variable.value.exactDescription, variable.unit ?? ""])
+            }
+            report.addText(table.render(separator: " "))
+        }
+        report.addField("variables", .object(variables.map { name, variable in
+            switch variable.value {
+            case .number(let number): (name, .number(number))
+            case .boolean(let truth): (name, .bool(truth))
+            }
+        }))
+        context.session.emit(report)
+    }
+}
