@@ -33,10 +33,17 @@ public struct CommandSpec: Sendable {
     public var discussion: String
     /// Complete command lines, each valid.
     public var examples: [String]
+    /// False for a command that shows no result of its own, so `vaesh --step` runs it without a
+    /// stop: it changes state silently (`let`, `set`, `quit`), says the teacher's own words
+    /// (`echo`), waits for the user itself (`pause`), or checks (`assert`: nothing on a pass, an
+    /// error on a failure). True, the default, for every command that prints what it computed or
+    /// looked up, and for `source`, whose script may.
+    public var printsResults: Bool
     public var handler: CommandHandler
 
     public init(_ name: String, aliases: [String] = [], topic: CommandTopic, arguments: [ArgumentSpec] = [],
-                abstract: String, discussion: String, examples: [String], handler: @escaping CommandHandler) {
+                abstract: String, discussion: String, examples: [String], printsResults: Bool = true,
+                handler: @escaping CommandHandler) {
         self.name = name
         self.aliases = aliases
         self.topic = topic
@@ -44,6 +51,7 @@ public struct CommandSpec: Sendable {
         self.abstract = abstract
         self.discussion = discussion
         self.examples = examples
+        self.printsResults = printsResults
         self.handler = handler
     }
 

@@ -55,6 +55,7 @@ extension CommandTable {
             is not a terminal (a pipe, CI, a test) it only prints the text.
             """,
             examples: ["pause", #"pause "Look at the sign of each term""#],
+            printsResults: false,
             handler: pauseForUser
         ),
     ]

@@ -11,6 +11,7 @@ extension CommandTable {
             Under --json it prints {"command":"echo","text":…}.
             """,
             examples: [#"echo "gap = {logpx - elbo} nats/example""#, #"echo "KL per latent dimension: {kl / 20}""#],
+            printsResults: false,
             handler: echoText
         ),
 
@@ -26,6 +27,7 @@ extension CommandTable {
             and sqrt. Division by zero and log or sqrt outside their domain are errors.
             """,
             examples: ["let gap = logpx - elbo", "let ok = kl >= 0 and loss ~= -elbo"],
+            printsResults: false,
             handler: letVariable
         ),
 
@@ -41,6 +43,7 @@ extension CommandTable {
             with a floor of 1e-12 so that comparing with 0 accepts only round-off.
             """,
             examples: ["assert kl >= 0", "assert loss ~= -elbo", "assert elbo <= logpx + 3 * logpx_se"],
+            printsResults: false,
             handler: assertCondition
         ),
 
