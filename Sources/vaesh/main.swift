@@ -84,6 +84,7 @@ func run(_ arguments: VaeshCommand) -> Int32 {
     options.isTerminal = stdoutIsTerminal
     // https://no-color.org: any non-empty NO_COLOR turns colour off.
     options.noColor = !stdoutIsTerminal || (getenv("NO_COLOR").map { $0.pointee != 0 } ?? false)
+    options.terminalWidth = terminalColumns
 
     let output = StandardOutput()
     let session = Session(options: options, output: output)
@@ -136,6 +137,14 @@ func run(_ arguments: VaeshCommand) -> Int32 {
         }
         return 0
     }
+}
+
+/// The columns of the terminal stdout goes to, asked at each call so that a resized window is
+/// followed, else `$COLUMNS`; nil when neither says (the language then uses 80).
+func terminalColumns() -> Int? {
+    var size = winsize()
+    if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+    return getenv("COLUMNS").flatMap { Int(String(cString: $0)) }
 }
 
 /// Runs one batch input; a file that cannot be read counts as one failure. With `stepping`, a

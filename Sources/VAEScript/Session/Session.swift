@@ -14,6 +14,9 @@ public struct SessionOptions: Sendable {
     public var isTerminal = false
     /// `NO_COLOR` is set: no colours even on a terminal.
     public var noColor = false
+    /// The columns of the terminal stdout goes to, asked each time a picture is drawn so that a
+    /// resized window is followed; nil when unknown. The shell owns the terminal and answers.
+    public var terminalWidth: @Sendable () -> Int? = { nil }
 
     public init() {}
 }
