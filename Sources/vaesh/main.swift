@@ -57,7 +57,7 @@ struct VaeshCommand: ParsableCommand {
     var noRC = false
 
     @Flag(help: ArgumentHelp(
-        "Run the script files one command at a time: show each, wait for Enter (c: run the rest, q: stop).",
+        "Run the script files one command at a time: show each, wait for a key (Enter: run it, c: run the rest, q: stop).",
         discussion: "echo and pause lines run without a stop. Ignored when standard input is not a terminal."))
     var step = false
 }
@@ -90,9 +90,10 @@ func run(_ arguments: VaeshCommand) -> Int32 {
     let session = Session(options: options, output: output)
     SignalHandling.install()
     // `pause` and --step wait for the user only when there is one at a keyboard.
-    let keyboard = stdinIsTerminal ? KeyboardPause() : nil
-    if let keyboard { session[state: PauseHostKey.self] = keyboard }
-    let stepping = arguments.step ? keyboard : nil
+    let keyboard = stdinIsTerminal ? Keyboard(interrupt: session.interrupt) : nil
+    let pause = keyboard.map { KeyboardPause(keyboard: $0) }
+    if let pause { session[state: PauseHostKey.self] = pause }
+    let stepping = arguments.step ? pause : nil
 
     var inputs: [ScriptInput] = []
     if !arguments.noRC, let home = homeDirectory() {
@@ -122,8 +123,8 @@ func run(_ arguments: VaeshCommand) -> Int32 {
     output.write("vaesh \(vaeshVersion) · variational autoencoders at a prompt\n")
     output.write("Type 'help' for the commands, Tab to complete, Ctrl-D to leave.\n")
     let source: LineSource
-    if stdinIsTerminal {
-        source = EditLineSource(session: session, history: HistoryFile.defaultPath().map(HistoryFile.init))
+    if let keyboard {
+        source = EditLineSource(session: session, keyboard: keyboard, history: HistoryFile.defaultPath().map(HistoryFile.init))
     } else {
         source = StdinLineSource(isInteractive: true)
     }

@@ -46,13 +46,14 @@ extension CommandTable {
         CommandSpec(
             "pause", topic: .teaching,
             arguments: [.rest("text", .template, abstract: "what to show while waiting; {expr} is replaced by its value")],
-            abstract: "wait for Enter before the script goes on (only when stdin is a terminal)",
+            abstract: "wait for a key before the script goes on (only when stdin is a terminal)",
             discussion: """
-            Prints the text, if any, then waits for Enter when standard input is a terminal, so a \
-            teacher can talk about what is on the screen. Enter goes on, c goes on without \
-            stopping at later pauses (or --step stops), q ends the scripts as 'quit' does (in a \
-            script sourced at the prompt it returns to the prompt), Ctrl-C interrupts. When stdin \
-            is not a terminal (a pipe, CI, a test) it only prints the text.
+            Prints the text, if any, then waits for one key press when standard input is a \
+            terminal, so a teacher can talk about what is on the screen. Enter goes on, c goes on \
+            without stopping at later pauses (or --step stops), q or Ctrl-D ends the scripts as \
+            'quit' does (in a script sourced at the prompt it returns to the prompt), Ctrl-C \
+            interrupts; other keys are ignored. When stdin is not a terminal (a pipe, CI, a test) \
+            it only prints the text.
             """,
             examples: ["pause", #"pause "Look at the sign of each term""#],
             printsResults: false,

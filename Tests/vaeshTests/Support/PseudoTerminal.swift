@@ -86,6 +86,15 @@ final class PseudoTerminal {
         _ = ioctl(master, UInt(TIOCSWINSZ), &size)
     }
 
+    /// True while the terminal is in line mode with echo, as a shell leaves it for the next
+    /// program; false while a program reads key by key (libedit, a single-key prompt).
+    var isInLineMode: Bool {
+        var settings = termios()
+        guard tcgetattr(master, &settings) == 0 else { return false }
+        let lineMode = tcflag_t(ICANON | ECHO)
+        return settings.c_lflag & lineMode == lineMode
+    }
+
     /// Sends `keys` as they are, whatever the terminal's mode (Ctrl-C while a command runs).
     func send(_ keys: String) {
         let bytes = Array(keys.utf8)
