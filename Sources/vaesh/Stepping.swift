@@ -44,14 +44,14 @@ final class KeyboardPause: PauseHost {
     }
 }
 
-/// `vaesh --step FILE`: hands the input loop one command at a time, showing each first and
-/// waiting for Enter (a teacher walking a class through a saved script).
+/// `vaesh --step FILE`: hands the input loop one command at a time, showing each command that
+/// prints results first and waiting for a key (a teacher walking a class through a saved script).
 ///
 /// A wrapper around the script's own source, so the input loop is the same as for any script.
 /// It reads ahead to the end of a command (a quote or `\` can continue it over lines), shows
 /// the command on stderr and waits; then it hands over the command's lines. Blank lines,
-/// comments, `echo` (narration, which prints itself) and `pause` (which waits itself) go through
-/// without a stop.
+/// comments and commands whose spec says they print no results (`CommandSpec.printsResults`:
+/// `let`, `set`, `echo`, `pause`, `assert`, …) go through without a stop.
 final class SteppingLineSource: LineSource {
     private let inner: LineSource
     private let session: Session
@@ -103,14 +103,14 @@ final class SteppingLineSource: LineSource {
         }
     }
 
-    /// False for what runs without a stop: blank lines and comments, `echo` and `pause` only,
-    /// or everything once the user answered `c`.
+    /// False for what runs without a stop: blank lines, comments and commands that print no
+    /// results, or everything once the user answered `c`.
     private func needsStop(_ text: String) -> Bool {
         if keyboard.runsToEnd { return false }
-        guard let invocations = try? Parser.parse(text) else { return true }  // the loop reports the error
+        // What does not parse or bind stops, and the input loop then reports the error.
+        guard let invocations = try? Parser.parse(text) else { return true }
         return invocations.contains { invocation in
-            let name = invocation.words.first?.rawText ?? ""
-            return name != "echo" && name != "pause"
+            (try? session.commands.bind(invocation))?.spec.printsResults ?? true
         }
     }
 }

@@ -57,9 +57,15 @@ struct VaeshCommand: ParsableCommand {
     var noRC = false
 
     @Flag(help: ArgumentHelp(
-        "Run the script files one command at a time: show each, wait for a key (Enter: run it, c: run the rest, q: stop).",
-        discussion: "echo and pause lines run without a stop. Ignored when standard input is not a terminal."))
+        "Run the script files one command at a time: show each command that prints results and wait for a key (Enter: run it, c: run the rest, q: stop).",
+        discussion: "Commands that print no results (\(silentCommands)) run without a stop; a passing assert shows ✓ and its condition. "
+            + "Ignored when standard input is not a terminal."))
     var step = false
+
+    /// The commands `--step` does not stop before, from the command table: "let, set, …".
+    private static var silentCommands: String {
+        CommandTable.standard.commands.filter { !$0.printsResults }.map(\.name).joined(separator: ", ")
+    }
 }
 
 // MARK: - Inputs
@@ -85,6 +91,7 @@ func run(_ arguments: VaeshCommand) -> Int32 {
     // https://no-color.org: any non-empty NO_COLOR turns colour off.
     options.noColor = !stdoutIsTerminal || (getenv("NO_COLOR").map { $0.pointee != 0 } ?? false)
     options.terminalWidth = terminalColumns
+    options.stepping = arguments.step && stdinIsTerminal
 
     let output = StandardOutput()
     let session = Session(options: options, output: output)
@@ -93,7 +100,7 @@ func run(_ arguments: VaeshCommand) -> Int32 {
     let keyboard = stdinIsTerminal ? Keyboard(interrupt: session.interrupt) : nil
     let pause = keyboard.map { KeyboardPause(keyboard: $0) }
     if let pause { session[state: PauseHostKey.self] = pause }
-    let stepping = arguments.step ? pause : nil
+    let stepping = options.stepping ? pause : nil
 
     var inputs: [ScriptInput] = []
     if !arguments.noRC, let home = homeDirectory() {

@@ -39,8 +39,9 @@ extension CommandTable {
             Evaluates the condition, which must be a comparison or another true/false expression. \
             When it is false the command fails with the condition and the values of its variables, \
             e.g. "assertion failed: kl >= 0 (kl = -0.3)", which stops a script unless --keep-going. \
-            Prints nothing when it holds. a ~= b is true when |a - b| <= 1e-6 * max(|a|, |b|), \
-            with a floor of 1e-12 so that comparing with 0 accepts only round-off.
+            Prints nothing when it holds, except under vaesh --step, where it shows ✓ and the \
+            condition. a ~= b is true when |a - b| <= 1e-6 * max(|a|, |b|), with a floor of 1e-12 \
+            so that comparing with 0 accepts only round-off.
             """,
             examples: ["assert kl >= 0", "assert loss ~= -elbo", "assert elbo <= logpx + 3 * logpx_se"],
             printsResults: false,
@@ -86,6 +87,11 @@ extension CommandTable {
                 variables[name].map { VariableValue(name: name, value: $0.exactDescription) }
             }
             throw .assertionFailed(expression: condition.text, values: shown, at: context.location)
+        }
+        if context.session.options.stepping {
+            var report = Report.message(command: "assert", text: "✓ " + condition.text)
+            report.addField("holds", .bool(true))
+            context.report(report)
         }
     }
 

@@ -17,6 +17,9 @@ public struct SessionOptions: Sendable {
     /// The columns of the terminal stdout goes to, asked each time a picture is drawn so that a
     /// resized window is followed; nil when unknown. The shell owns the terminal and answers.
     public var terminalWidth: @Sendable () -> Int? = { nil }
+    /// `vaesh --step` at a terminal: a class watches one command at a time, so a passing
+    /// `assert` shows `✓ CONDITION` instead of nothing.
+    public var stepping = false
 
     public init() {}
 }
