@@ -116,7 +116,8 @@ extension CommandTable {
     ]
 
     private static func dataOptions(_ context: CommandContext) throws(ScriptError) -> DataOptions {
-        let seed = context.settings.seed
+        // The binarisation stream of the session seed, independent of initialisation and training.
+        let seed = RandomSource.derivedSeed(context.settings.seed, .binarisation)
         let binarization: Binarization = switch try context.arguments.string("binarize") {
         case "threshold": .threshold
         case "static": .staticSample(seed: seed)
@@ -152,7 +153,7 @@ extension CommandTable {
         report.addField("dataset", .string(dataset.name))
         report.addField("origin", .string(dataset.origin))
         report.addField("dimension", .int(dataset.dimension))
-        session.workbench.dataset = dataset
+        session.workbench.installData(dataset, command: context.invocation.sourceText)
         session.refreshPrompt()
         context.report(report)
     }

@@ -110,7 +110,8 @@ extension CommandTable {
         let split = dataset.test ?? dataset.train
         let splitName = dataset.test == nil ? "train" : "test"
         let model = trainer.model
-        var random = context.randomStream()
+        // The same draws the term commands use on these examples, so the numbers agree with theirs.
+        let draws = context.evaluationDraws(split: splitName)
         let unit = "nats/example"
 
         func signed(_ value: Double) -> String {
@@ -122,7 +123,7 @@ extension CommandTable {
         case .recon, .kl, .elbo, .loss:
             let count = min(explainExamples, split.count)
             let samples = context.settings.samples
-            guard let terms = model.evaluate(split, indices: Array(0..<count), samples: samples, random: &random,
+            guard let terms = model.evaluate(split, indices: Array(0..<count), samples: samples, draws: draws,
                                              shouldStop: { context.isInterrupted }) else {
                 throw .interrupted(at: context.location)
             }
@@ -163,7 +164,7 @@ extension CommandTable {
         case .logpx, .gap:
             let count = min(explainImportanceExamples, split.count)
             let k = min(context.settings.k, explainImportanceSamples)
-            guard let estimate = model.logLikelihood(split, indices: Array(0..<count), importanceSamples: k, random: &random,
+            guard let estimate = model.logLikelihood(split, indices: Array(0..<count), importanceSamples: k, draws: draws,
                                                      shouldStop: { context.isInterrupted }) else {
                 throw .interrupted(at: context.location)
             }
@@ -194,16 +195,14 @@ extension CommandTable {
         let run = try TermRun(context, defaultLimit: 100)
         let k = try context.arguments.optionalInt("k") ?? context.settings.k
         let chosen = run.indices ?? Array(0..<run.split.count)
-        // Three streams, in this order: the terms' draws, the importance samples, and the step
-        // (its batch, then its draws).
-        let noise = context.randomStream()
-        let importanceNoise = context.randomStream()
-        var stepNoise = context.randomStream()
+        // The terms and log p̂(x) on the same draws as the term commands; the step's batch and
+        // draws from the measurement stream.
+        let draws = run.draws
+        var stepNoise = context.measurementStream()
         let batch: Matrix<Float> = run.dataset.train.randomBatch(size: context.settings.batch, random: &stepNoise)
         guard let checks = run.trainer.signChecks(
             run.split, indices: chosen, samples: run.samples, importanceSamples: k, stepBatch: batch,
-            learningRate: context.settings.lr, evaluationNoise: noise, importanceNoise: importanceNoise,
-            stepNoise: stepNoise, shouldStop: { context.isInterrupted }) else {
+            learningRate: context.settings.lr, draws: draws, stepNoise: stepNoise, shouldStop: { context.isInterrupted }) else {
             throw ScriptError.interrupted(at: context.location)
         }
         let terms = checks.terms, importance = checks.importance, pairedGap = checks.gap, step = checks.step

@@ -94,8 +94,7 @@ extension CommandTable {
         let run = try TermRun(context, defaultLimit: 100)
         let k = try context.arguments.optionalInt("k") ?? context.settings.k
         guard let model = run.model else { throw context.missing("model", remedy: "run 'model' or 'open FILE' first") }
-        var random = context.randomStream()
-        guard let estimate = model.logLikelihood(run.split, indices: run.indices, importanceSamples: k, random: &random,
+        guard let estimate = model.logLikelihood(run.split, indices: run.indices, importanceSamples: k, draws: run.draws,
                                                  shouldStop: { context.isInterrupted }) else {
             throw ScriptError.interrupted(at: context.location)
         }
