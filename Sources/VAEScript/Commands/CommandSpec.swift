@@ -94,12 +94,19 @@ public struct CommandContext {
     /// `<key>_se` for its standard error. Call it last: it is the command's visible commit.
     public func report(_ report: Report) {
         for quantity in report.quantities where quantity.setsVariable {
-            session.setVariable(quantity.key, quantity.value, unit: quantity.unit.isEmpty ? nil : quantity.unit)
+            setVariable(quantity.key, quantity.value, unit: quantity.unit, dependency: report.dependency)
             if let error = quantity.standardError {
-                session.setVariable(quantity.key + "_se", error, unit: quantity.unit.isEmpty ? nil : quantity.unit)
+                setVariable(quantity.key + "_se", error, unit: quantity.unit, dependency: report.dependency)
             }
         }
         session.emit(report)
+    }
+
+    /// Sets a variable computed by this command, recording what it depends on (so it goes stale
+    /// when that changes). An empty `unit` means none.
+    public func setVariable(_ name: String, _ value: Double, unit: String = "", dependency: Dependency = .modelAndData) {
+        session.setVariable(name, value, unit: unit.isEmpty ? nil : unit,
+                            origin: session.origin(command: invocation.sourceText, dependency: dependency))
     }
 
     /// An error at this command: `throw context.failure("no test split in this file", hint: "…")`.

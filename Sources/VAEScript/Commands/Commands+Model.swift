@@ -96,6 +96,7 @@ extension CommandTable {
         session.workbench.installModel(trainer, origin: "built by 'model' (seed \(seed))", command: context.invocation.sourceText)
         session.refreshPrompt()
         var report = Report(command: "model")
+        report.dependency = .model
         report.addText("model \(configuration.summary): \(describe(configuration)); \(Format.grouped(model.parameters.count)) parameters")
         report.add(Quantity.count("parameters", model.parameters.count).jsonOnly)
         report.addText("initialised like PyTorch's nn.Linear, U(±1/√fan_in), seed \(seed); optimiser \(optimizer.kind.name), lr \(Format.exact(optimizer.learningRate))")
@@ -137,6 +138,7 @@ extension CommandTable {
             assumptions: info.assumptions, command: context.invocation.sourceText)
         session.refreshPrompt()
         var report = Report(command: "open")
+        report.dependency = .model
         report.addText("opened \(path): \(info.configuration.summary), \(describe(info.configuration)); \(Format.grouped(model.parameters.count)) parameters")
         report.add(Quantity.count("parameters", model.parameters.count).jsonOnly)
         if let epochs = info.epochs { report.addText("trained for \(epochs) epochs (\(info.steps ?? 0) steps) when saved") }

@@ -80,7 +80,9 @@ extension CommandTable {
     }
 
     private static func pauseForUser(_ context: CommandContext) throws(ScriptError) {
-        let text = try context.arguments.template("text").render(context.session.variableValues)
+        let template = try context.arguments.template("text")
+        try context.session.requireCurrent(template.variableReferences)
+        let text = try template.render(context.session.variableValues)
         if !text.isEmpty { context.report(.message(command: "pause", text: text)) }
         guard let host = context.session[state: PauseHostKey.self] else { return }
         switch host.waitForUser(prompt: "[Enter: go on · c: run to the end · q: quit] ") {
@@ -262,7 +264,7 @@ extension CommandTable {
         report.addField("k", .int(k))
         report.addField("checks", .object([("kl_nonnegative", .bool(klHolds)), ("loss_is_minus_elbo", .bool(lossHolds)),
                                            ("elbo_below_logpx", .bool(boundHolds)), ("step_lowers_loss_raises_elbo", .bool(stepHolds))]))
-        context.session.setVariable("checks_passed", Double(checks.passed))
+        context.setVariable("checks_passed", Double(checks.passed))
         context.report(report)
     }
 

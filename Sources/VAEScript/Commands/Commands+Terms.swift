@@ -85,8 +85,8 @@ extension CommandTable {
         }
         report.addText("this is what 'train' minimises; the ELBO it raises is \(Format.fixed(terms.elbo.mean, decimals: 2))")
         // The command sets the parts too, so `assert loss ~= -elbo` works after it.
-        context.session.setVariable("recon", terms.reconstruction.mean, unit: nats)
-        context.session.setVariable("elbo", terms.elbo.mean, unit: nats)
+        context.setVariable("recon", terms.reconstruction.mean, unit: nats)
+        context.setVariable("elbo", terms.elbo.mean, unit: nats)
         context.report(report)
     }
 

@@ -129,16 +129,16 @@ extension CommandTable {
         display.finish()
 
         if let last = active.history.last {
-            session.setVariable("epoch", Double(active.epochsCompleted))
-            session.setVariable("seconds", last.seconds, unit: "s")
-            session.setVariable("loss", last.train.loss, unit: "nats/example")
-            session.setVariable("recon", last.train.reconstruction, unit: "nats/example")
-            session.setVariable("kl", last.train.kl, unit: "nats/example")
+            context.setVariable("epoch", Double(active.epochsCompleted))
+            context.setVariable("seconds", last.seconds, unit: "s")
+            context.setVariable("loss", last.train.loss, unit: "nats/example")
+            context.setVariable("recon", last.train.reconstruction, unit: "nats/example")
+            context.setVariable("kl", last.train.kl, unit: "nats/example")
             if let test = last.test {
-                session.setVariable("test_loss", test.loss.mean, unit: "nats/example")
-                session.setVariable("test_recon", test.reconstruction.mean, unit: "nats/example")
-                session.setVariable("test_kl", test.kl.mean, unit: "nats/example")
-                session.setVariable("test_elbo", test.elbo.mean, unit: "nats/example")
+                context.setVariable("test_loss", test.loss.mean, unit: "nats/example")
+                context.setVariable("test_recon", test.reconstruction.mean, unit: "nats/example")
+                context.setVariable("test_kl", test.kl.mean, unit: "nats/example")
+                context.setVariable("test_elbo", test.elbo.mean, unit: "nats/example")
             }
         }
         switch outcome {
