@@ -62,6 +62,11 @@ struct VaeshCommand: ParsableCommand {
             + "Ignored when standard input is not a terminal."))
     var step = false
 
+    @Flag(name: .customLong("kernel-protocol"), help: ArgumentHelp(
+        "Serve a Jupyter kernel: requests and results as JSON lines on standard input and output.",
+        discussion: "The vaesh Jupyter kernel starts vaesh this way (jupyter/README.md); ~/.vaeshrc is not run, so a notebook runs the same everywhere."))
+    var kernelProtocol = false
+
     /// The commands `--step` does not stop before, from the command table: "let, set, …".
     private static var silentCommands: String {
         CommandTable.standard.commands.filter { !$0.printsResults }.map(\.name).joined(separator: ", ")
@@ -92,6 +97,13 @@ func run(_ arguments: VaeshCommand) -> Int32 {
     options.noColor = !stdoutIsTerminal || (getenv("NO_COLOR").map { $0.pointee != 0 } ?? false)
     options.terminalWidth = terminalColumns
     options.stepping = arguments.step && stdinIsTerminal
+
+    if arguments.kernelProtocol {
+        options.isTerminal = false
+        options.noColor = true
+        options.terminalWidth = { nil }
+        return KernelServer.run(options: options)
+    }
 
     let output = StandardOutput()
     let session = Session(options: options, output: output)
