@@ -25,6 +25,9 @@ struct VaeshCommand: ParsableCommand {
 
             Exit status: 0 on success, 1 if a command failed, 2 for a usage error, N for \
             'quit N', 130 when interrupted.
+
+            'vaesh kernel install [--user|--prefix P|--sys-prefix]' makes vaesh a Jupyter kernel \
+            (see 'vaesh kernel install --help').
             """,
         version: "vaesh \(vaeshVersion)"
     )
@@ -196,19 +199,33 @@ func runBatch(_ input: ScriptInput, session: Session, stepping: KeyboardPause?) 
 
 // MARK: - Main
 
-let arguments: VaeshCommand
-do {
-    arguments = try VaeshCommand.parse()
-} catch {
-    let message = VaeshCommand.fullMessage(for: error)
-    if VaeshCommand.exitCode(for: error) == .success {
-        print(message)
-        exit(0)
+/// The parsed command line, or the process ends: help and `--version` exit 0, a usage error 2.
+func parsedOrExit<Root: ParsableCommand, Parsed>(_ root: Root.Type, _ parse: () throws -> Parsed) -> Parsed {
+    do {
+        return try parse()
+    } catch {
+        let message = root.fullMessage(for: error)
+        if root.exitCode(for: error) == .success {
+            print(message)
+            exit(0)
+        }
+        // A usage error exits 2, as Unix tools do; ArgumentParser's own default is 64 (EX_USAGE).
+        fputs(message + "\n", stderr)
+        exit(2)
     }
-    // A usage error exits 2, as Unix tools do; ArgumentParser's own default is 64 (EX_USAGE).
-    fputs(message + "\n", stderr)
-    exit(2)
 }
+
+// `vaesh kernel …` is a command of its own, not scripts named "kernel" (run such a file as ./kernel).
+if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "kernel" {
+    let command = parsedOrExit(KernelCommand.self) { try KernelCommand.parseAsRoot(Array(CommandLine.arguments.dropFirst(2))) }
+    guard let install = command as? KernelCommand.Install else {
+        fputs(KernelCommand.helpMessage() + "\n", stderr)
+        exit(2)
+    }
+    exit(install.install())
+}
+
+let arguments = parsedOrExit(VaeshCommand.self) { try VaeshCommand.parse() }
 let status = run(arguments)
 fflush(stdout)
 exit(status)
