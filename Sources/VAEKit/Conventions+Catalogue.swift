@@ -59,6 +59,7 @@ extension Convention {
         let D = String(setting.dimension), B = String(b), Z = String(setting.latentSize)
         let rec = bernoulli ? "BCE" : "−log p(x|z)"
         let perExample = "nats per example", perBatch = "nats per batch of \(B)", perPixel = "nats per pixel"
+        let mixed = "nats: \(rec) per pixel, KL per example"
         var list: [Convention] = []
         func add(_ id: String, _ name: String, _ formula: String, _ meaning: String, unit: String, higher: Bool?,
                  _ weights: [ObjectivePart: Double], summed: Bool = false) {
@@ -94,13 +95,13 @@ extension Convention {
         add("mean_rec_plus_kl", "the \(bernoulli ? "BCE" : "reconstruction") averaged over pixels, the KL not",
             "\(rec)/\(D) + KL",
             "reduction='mean' + KL per example: the KL weighted \(D) times (β = \(D))",
-            unit: perPixel, higher: false, [.reconstruction: 1 / d, .kl: 1])
+            unit: mixed, higher: false, [.reconstruction: 1 / d, .kl: 1])
         add("loss_kl_flipped", "the loss with the KL's sign flipped", "\(rec) − KL",
             "+0.5·Σ(1 + log σ² − μ² − σ²) added: the optimiser then raises the KL",
             unit: perExample, higher: false, [.reconstruction: 1, .kl: -1])
         add("mean_rec_minus_kl", "the mean-reduced loss with the KL's sign flipped", "\(rec)/\(D) − KL",
             "the negative 'total loss' Keras users ask about",
-            unit: perPixel, higher: false, [.reconstruction: 1 / d, .kl: -1])
+            unit: mixed, higher: false, [.reconstruction: 1 / d, .kl: -1])
         if bernoulli {
             add("loss_torch", "the loss per example, BCE on probabilities", "BCEp + KL",
                 "pytorch/examples' printed loss: loss_function(...).item() / len(data)",
@@ -152,7 +153,7 @@ extension Convention {
             unit: perExample, higher: false, [.squaredError: 1, .kl: 1])
         add("loss_mse", "mean squared error plus KL", "SSE/\(D) + KL",
             "F.mse_loss(recon_x, x) + KL: the KL weighted \(D) times",
-            unit: perPixel, higher: false, [.squaredError: 1 / d, .kl: 1])
+            unit: "nats: SSE per pixel, KL per example", higher: false, [.squaredError: 1 / d, .kl: 1])
 
         // The KL alone.
         add("kl", "the KL alone, per example", "KL",

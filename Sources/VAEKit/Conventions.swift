@@ -215,8 +215,9 @@ public struct ConventionSpread: Sendable, Equatable {
     /// σ²_b: the variance across examples of an example's expected value.
     public var betweenExamples: Double
     /// σ²_mc: the variance of one draw's value around its example's expected value, averaged over
-    /// examples. A convention with a KL takes the larger of the closed-form and Monte-Carlo KL's,
-    /// since a log may hold either (the TensorFlow tutorial's ELBO uses the draw's).
+    /// examples. A whole objective (a reconstruction part and the KL) takes the larger of its
+    /// variances with the closed-form and with the Monte-Carlo KL, since a log may hold either
+    /// (the TensorFlow tutorial's ELBO uses the draw's); a KL logged alone is the closed form.
     public var monteCarlo: Double
 
     /// The variance of the convention's value on one batch of `batch` examples of a split of
@@ -243,7 +244,9 @@ extension ObjectiveDraws {
     /// spread between examples from the Monte-Carlo spread of z.
     public func spread(_ weights: [ObjectivePart: Double]) -> ConventionSpread {
         precondition(examples >= 2 && samples >= 2, "spread: needs at least two examples and two draws of each")
-        let dense = Self.dense(weights), usesKL = dense[ObjectivePart.kl.rawValue] != 0
+        let dense = Self.dense(weights)
+        let isObjective = dense[ObjectivePart.kl.rawValue] != 0
+            && [ObjectivePart.reconstruction, .probabilityBCE, .squaredError].contains { dense[$0.rawValue] != 0 }
         var exampleMeans = [Double](repeating: 0, count: examples)
         var within = 0.0, withinMonteCarloKL = 0.0
         for n in 0..<examples {
@@ -251,7 +254,7 @@ extension ObjectiveDraws {
             let m = draws.reduce(0, +) / Double(samples)
             exampleMeans[n] = m
             within += draws.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(samples - 1)
-            if usesKL {
+            if isObjective {
                 let other = (0..<samples).map { combined(dense, draw: n * samples + $0, monteCarloKL: true) }
                 let otherMean = other.reduce(0, +) / Double(samples)
                 withinMonteCarloKL += other.reduce(0) { $0 + ($1 - otherMean) * ($1 - otherMean) } / Double(samples - 1)
