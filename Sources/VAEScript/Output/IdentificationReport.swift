@@ -26,7 +26,7 @@ struct IdentificationReport {
         var report = Report(command: "whatis")
         let number = identification.number, matches = identification.matches
         let shown = matches.isEmpty ? Array(identification.candidates.prefix(Self.nearestShown)) : matches
-        let value = Format.general(number.value)
+        let value = shownNumber
         let typedNumber = Double(typed) == number.value ? typed : "\(value) (= \(typed))"
         add(&report, "whatis \(typedNumber), on the \(scope)")
         add(&report, modelLine)
@@ -50,6 +50,11 @@ struct IdentificationReport {
         return report
     }
 
+    /// The number as typed when it is a literal, else eight significant digits of its value.
+    private var shownNumber: String {
+        Double(typed) == identification.number.value ? typed : String(format: "%.8g", identification.number.value)
+    }
+
     private func add(_ report: inout Report, _ text: String) {
         for line in wrap(text) { report.addText(line) }
     }
@@ -63,7 +68,7 @@ struct IdentificationReport {
             ? "an average over the whole \(splitName) split, one draw of z each (batch= sets B)"
             : "one batch of B = \(Format.grouped(number.batch)) \(splitName) examples, one draw of z each (batch= sets B)"
         let noise = (whole ? ["the noise of z"] : ["the batch's sampling", "the noise of z"]) + ["this estimate"]
-            + (number.rounding > 0 ? ["the last digit (±\(Format.general(number.rounding)))"] : [])
+            + (number.rounding > 0 ? ["the last digit (±\(Format.general(number.rounding)))"] : []) + ["float32 round-off"]
         let match = identification.tolerance.map { "a match is within ±\(Format.general($0)) (tolerance=)" }
             ?? "a match is within \(Format.general(Identification.threshold)) standard errors of "
             + noise.dropLast().joined(separator: ", ") + " and " + (noise.last ?? "")
@@ -93,7 +98,7 @@ struct IdentificationReport {
     /// One candidate: its name, the formula with value, unit, direction and distance, its meaning.
     private func entry(_ rank: Int, _ candidate: ConventionMatch, isMatch: Bool) -> [String] {
         let convention = candidate.convention
-        let heading = isMatch ? "\(Format.general(identification.number.value)) is \(convention.name)" : convention.name
+        let heading = isMatch ? "\(shownNumber) is \(convention.name)" : convention.name
         let decimals = Self.decimals(for: candidate.standardError)
         let direction = convention.higherIsBetter.map { $0 ? ", higher is better" : ", lower is better" } ?? ""
         let distance = candidate.distance.isFinite ? Format.signed(candidate.distance, decimals: 1) : (candidate.distance > 0 ? "+inf" : "-inf")
