@@ -101,7 +101,9 @@ struct IdentificationReport {
         let heading = isMatch ? "\(shownNumber) is \(convention.name)" : convention.name
         let decimals = Self.decimals(for: candidate.standardError)
         let direction = convention.higherIsBetter.map { $0 ? ", higher is better" : ", lower is better" } ?? ""
-        let distance = candidate.distance.isFinite ? Format.signed(candidate.distance, decimals: 1) : (candidate.distance > 0 ? "+inf" : "-inf")
+        // Rounded to one decimal; a distance that rounds to zero has no sign.
+        let distance = !candidate.distance.isFinite ? (candidate.distance > 0 ? "+inf" : "-inf")
+            : abs(candidate.distance) < 0.05 ? "0.0" : Format.signed(candidate.distance, decimals: 1)
         let valueLine = "\(convention.formula) = \(Format.fixed(candidate.value, decimals: decimals)) ± "
             + "\(Format.fixed(candidate.standardError, decimals: decimals)) \(convention.unit)\(direction); the number is \(distance) standard errors from it"
         return wrap("\(rank). \(heading)", indent: "   ") + wrap("   " + valueLine, indent: "   ") + wrap("   " + convention.meaning, indent: "   ")
