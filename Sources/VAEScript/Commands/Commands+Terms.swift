@@ -290,12 +290,14 @@ extension CommandTable {
     static func halfUnitOfLastDigit(_ text: String) -> Double? {
         var body = Substring(text)
         if body.first == "-" || body.first == "+" { body = body.dropFirst() }
-        let parts = body.split(whereSeparator: { $0 == "e" || $0 == "E" })
-        guard let mantissa = parts.first, parts.count <= 2, !mantissa.isEmpty,
-              mantissa.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
+        let parts = body.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "e" || $0 == "E" })
+        guard let mantissa = parts.first, parts.count <= 2, mantissa.contains(where: \.isNumber),
+              mantissa.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), mantissa.filter({ $0 == "." }).count <= 1,
               let exponent = parts.count == 2 ? Int(parts[1]) : 0 else { return nil }
         let decimals = mantissa.split(separator: ".", omittingEmptySubsequences: false).dropFirst().first?.count ?? 0
-        return 0.5 * Foundation.pow(10, Double(exponent - decimals))
+        // "0e400" is a finite zero whose last digit would be worth 10^400: no rounding to speak of.
+        let half = 0.5 * Foundation.pow(10, Double(exponent - decimals))
+        return half.isFinite ? half : nil
     }
 
     static let nats = "nats/example"
