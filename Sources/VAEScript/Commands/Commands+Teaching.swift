@@ -50,15 +50,17 @@ extension CommandTable {
         CommandSpec(
             "pause", topic: .teaching,
             arguments: [.rest("text", .template, abstract: "what to show while waiting; {expr} is replaced by its value")],
-            abstract: "wait for Enter before the script goes on (only when stdin is a terminal)",
+            abstract: "wait for a key before the script goes on (only when stdin is a terminal)",
             discussion: """
-            Prints the text, if any, then waits for Enter when standard input is a terminal, so a \
-            teacher can talk about what is on the screen. Enter goes on, c goes on without \
-            stopping at later pauses (or --step stops), q ends the scripts as 'quit' does (in a \
-            script sourced at the prompt it returns to the prompt), Ctrl-C interrupts. When stdin \
-            is not a terminal (a pipe, CI, a test) it only prints the text.
+            Prints the text, if any, then waits for one key press when standard input is a \
+            terminal, so a teacher can talk about what is on the screen. Enter goes on, c goes on \
+            without stopping at later pauses (or --step stops), q or Ctrl-D ends the scripts as \
+            'quit' does (in a script sourced at the prompt it returns to the prompt), Ctrl-C \
+            interrupts; other keys are ignored. When stdin is not a terminal (a pipe, CI, a test) \
+            it only prints the text.
             """,
             examples: ["pause", #"pause "Look at the sign of each term""#],
+            printsResults: false,
             handler: pauseForUser
         ),
     ]
@@ -82,7 +84,9 @@ extension CommandTable {
     }
 
     private static func pauseForUser(_ context: CommandContext) throws(ScriptError) {
-        let text = try context.arguments.template("text").render(context.session.variableValues)
+        let template = try context.arguments.template("text")
+        try context.session.requireCurrent(template.variableReferences)
+        let text = try template.render(context.session.variableValues)
         if !text.isEmpty { context.report(.message(command: "pause", text: text)) }
         guard let host = context.session[state: PauseHostKey.self] else { return }
         switch host.waitForUser(prompt: "[Enter: go on · c: run to the end · q: quit] ") {
@@ -112,7 +116,8 @@ extension CommandTable {
         let split = dataset.test ?? dataset.train
         let splitName = dataset.test == nil ? "train" : "test"
         let model = trainer.model
-        var random = context.randomStream()
+        // The same draws the term commands use on these examples, so the numbers agree with theirs.
+        let draws = context.evaluationDraws(split: splitName)
         let unit = "nats/example"
 
         func signed(_ value: Double) -> String {
@@ -124,7 +129,7 @@ extension CommandTable {
         case .recon, .kl, .elbo, .loss:
             let count = min(explainExamples, split.count)
             let samples = context.settings.samples
-            guard let terms = model.evaluate(split, indices: Array(0..<count), samples: samples, random: &random,
+            guard let terms = model.evaluate(split, indices: Array(0..<count), samples: samples, draws: draws,
                                              shouldStop: { context.isInterrupted }) else {
                 throw .interrupted(at: context.location)
             }
@@ -167,7 +172,7 @@ extension CommandTable {
         case .logpx, .gap, .bitsPerDim:
             let count = min(explainImportanceExamples, split.count)
             let k = min(context.settings.k, explainImportanceSamples)
-            guard let estimate = model.logLikelihood(split, indices: Array(0..<count), importanceSamples: k, random: &random,
+            guard let estimate = model.logLikelihood(split, indices: Array(0..<count), importanceSamples: k, draws: draws,
                                                      shouldStop: { context.isInterrupted }) else {
                 throw .interrupted(at: context.location)
             }
@@ -253,16 +258,14 @@ extension CommandTable {
         let run = try TermRun(context, defaultLimit: 100)
         let k = try context.arguments.optionalInt("k") ?? context.settings.k
         let chosen = run.indices ?? Array(0..<run.split.count)
-        // Three streams, in this order: the terms' draws, the importance samples, and the step
-        // (its batch, then its draws).
-        let noise = context.randomStream()
-        let importanceNoise = context.randomStream()
-        var stepNoise = context.randomStream()
+        // The terms and log p̂(x) on the same draws as the term commands; the step's batch and
+        // draws from the measurement stream.
+        let draws = run.draws
+        var stepNoise = context.measurementStream()
         let batch: Matrix<Float> = run.dataset.train.randomBatch(size: context.settings.batch, random: &stepNoise)
         guard let checks = run.trainer.signChecks(
             run.split, indices: chosen, samples: run.samples, importanceSamples: k, stepBatch: batch,
-            learningRate: context.settings.lr, evaluationNoise: noise, importanceNoise: importanceNoise,
-            stepNoise: stepNoise, shouldStop: { context.isInterrupted }) else {
+            learningRate: context.settings.lr, draws: draws, stepNoise: stepNoise, shouldStop: { context.isInterrupted }) else {
             throw ScriptError.interrupted(at: context.location)
         }
         let terms = checks.terms, importance = checks.importance, pairedGap = checks.gap, step = checks.step
@@ -322,7 +325,7 @@ extension CommandTable {
         report.addField("k", .int(k))
         report.addField("checks", .object([("kl_nonnegative", .bool(klHolds)), ("loss_is_minus_elbo", .bool(lossHolds)),
                                            ("elbo_below_logpx", .bool(boundHolds)), ("step_lowers_loss_raises_elbo", .bool(stepHolds))]))
-        context.session.setVariable("checks_passed", Double(checks.passed))
+        context.setVariable("checks_passed", Double(checks.passed))
         context.report(report)
     }
 

@@ -86,8 +86,8 @@ extension CommandTable {
         }
         report.addText("this is what 'train' minimises; the ELBO it raises is \(Format.fixed(terms.elbo.mean, decimals: 2))")
         // The command sets the parts too, so `assert loss ~= -elbo` works after it.
-        context.session.setVariable("recon", terms.reconstruction.mean, unit: nats)
-        context.session.setVariable("elbo", terms.elbo.mean, unit: nats)
+        context.setVariable("recon", terms.reconstruction.mean, unit: nats)
+        context.setVariable("elbo", terms.elbo.mean, unit: nats)
         context.report(report)
     }
 
@@ -95,8 +95,7 @@ extension CommandTable {
         let run = try TermRun(context, defaultLimit: 100)
         let k = try context.arguments.optionalInt("k") ?? context.settings.k
         guard let model = run.model else { throw context.missing("model", remedy: "run 'model' or 'open FILE' first") }
-        var random = context.randomStream()
-        guard let estimate = model.logLikelihood(run.split, indices: run.indices, importanceSamples: k, random: &random,
+        guard let estimate = model.logLikelihood(run.split, indices: run.indices, importanceSamples: k, draws: run.draws,
                                                  shouldStop: { context.isInterrupted }) else {
             throw ScriptError.interrupted(at: context.location)
         }
