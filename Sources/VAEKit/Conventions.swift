@@ -111,13 +111,14 @@ extension VAE {
     static var conventionChunk: Int { 250 }
 
     /// Every part of the objective for `indices` of `source` (all when nil), with S = `samples`
-    /// fresh draws of z per example from `random`: one measurement every convention is computed
-    /// from. Uses only the model's public passes (`encodeMean`, `decodeMean`) and its likelihood.
-    /// Returns nil when `shouldStop` answers true between chunks.
+    /// draws of z per example from `draws` (with common random numbers, draw s of an example is
+    /// the one `evaluate` uses): one measurement every convention is computed from. Uses only the
+    /// model's public passes (`encodeMean`, `decodeMean`) and its likelihood. Returns nil when
+    /// `shouldStop` answers true between chunks.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public func objectiveDraws(_ source: any ExampleSource, indices: [Int]? = nil, samples: Int,
-                               random: inout RandomSource, shouldStop: () -> Bool = { false }) throws(ModelError) -> ObjectiveDraws? {
+                               draws: Draws, shouldStop: () -> Bool = { false }) throws(ModelError) -> ObjectiveDraws? {
         precondition(samples >= 1, "objectiveDraws: samples must be at least 1")
         precondition(source.dimension == inputSize, "objectiveDraws: data has \(source.dimension) values per example, model \(inputSize)")
         let chosen = indices ?? Array(0..<source.exampleCount)
@@ -126,6 +127,7 @@ extension VAE {
         let logVarianceX = likelihood == .gaussianLearned
             ? parameters.slot(named: "logvar_x").map { UnsafePointer(parameters.values.pointer + $0.offset) } : nil
 
+        var noise = NoiseFiller(draws)
         let chunk = max(1, min(Self.conventionChunk, chosen.count))
         let x = Matrix<T>(rows: chunk, columns: dimension)                      // (chunk, D)
         let epsilon = Matrix<T>(rows: chunk * samples, columns: latent)         // (chunk·S, Z)
@@ -137,22 +139,22 @@ extension VAE {
         var start = 0
         while start < chosen.count {
             if shouldStop() { return nil }
-            let rows = min(chunk, chosen.count - start), draws = rows * samples
+            let rows = min(chunk, chosen.count - start), drawCount = rows * samples
             source.fillBatch(chosen[start..<start + rows], into: x, epoch: 0)
             let (mean, logVariance) = encodeMean(x, rows: rows)                 // (rows, Z) each
             // ε ~ N(0, I) in (example, draw, dimension) order, then z = μ + σ ⊙ ε as the model forms it.
-            random.fillNormal(UnsafeMutableBufferPointer(start: epsilon.pointer, count: draws * latent))
-            for r in 0..<draws {
+            noise.fill(epsilon.pointer, rows: rows, samples: samples, latent: latent, examples: chosen[start..<start + rows], firstDraw: 0)
+            for r in 0..<drawCount {
                 let n = r / samples
                 for j in 0..<latent {
                     let sigma = T.exp(logVariance.pointer[n * latent + j] / 2)
                     z.pointer[r * latent + j] = mean.pointer[n * latent + j] + sigma * epsilon.pointer[r * latent + j]
                 }
             }
-            let output = rawOutput.decodeMean(z, rows: draws)                   // (draws, D): logits or means
-            let parts = Parallel.parts(flops: 40 * draws * dimension)
+            let output = rawOutput.decodeMean(z, rows: drawCount)               // (rows·S, D): logits or means
+            let parts = Parallel.parts(flops: 40 * drawCount * dimension)
             Parallel.run(parts) { part in
-                for r in Parallel.slice(0..<draws, part: part, of: parts) {
+                for r in Parallel.slice(0..<drawCount, part: part, of: parts) {
                     let n = r / samples
                     let row = perDraw.pointer + r * 5
                     let out = output.pointer + r * dimension, target = x.pointer + n * dimension
@@ -177,7 +179,7 @@ extension VAE {
                                                             logVariance: logVar, latent: latent))
                 }
             }
-            for r in 0..<draws {
+            for r in 0..<drawCount {
                 for c in 0..<5 { columns[c].append(perDraw.pointer[r * 5 + c]) }
             }
             start += rows

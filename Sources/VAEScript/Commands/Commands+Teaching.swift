@@ -168,7 +168,7 @@ extension CommandTable {
             report.addField("samples", .int(samples))
             report.addField("split", .string(splitName))
         case .reduction:
-            try addReductionNumbers(to: &report, model: model, split: split, splitName: splitName, context: context, random: &random)
+            try addReductionNumbers(to: &report, model: model, split: split, splitName: splitName, context: context, draws: draws)
         case .logpx, .gap, .bitsPerDim:
             let count = min(explainImportanceExamples, split.count)
             let k = min(context.settings.k, explainImportanceSamples)
@@ -199,12 +199,12 @@ extension CommandTable {
 
     /// `explain reduction`: the loss of this model in each reduction, and the slip beside them.
     private static func addReductionNumbers(to report: inout Report, model: VAE<Float>, split: DataSplit, splitName: String,
-                                            context: CommandContext, random: inout RandomSource) throws(ScriptError) {
+                                            context: CommandContext, draws: Draws) throws(ScriptError) {
         let count = min(explainExamples, split.count), samples = max(2, context.settings.samples), batch = context.settings.batch
         let measured = try context.engine {
-            try model.objectiveDraws(split, indices: Array(0..<count), samples: samples, random: &random, shouldStop: { context.isInterrupted })
+            try model.objectiveDraws(split, indices: Array(0..<count), samples: samples, draws: draws, shouldStop: { context.isInterrupted })
         }
-        guard let draws = measured else { throw .interrupted(at: context.location) }
+        guard let parts = measured else { throw .interrupted(at: context.location) }
         let catalogue = Convention.catalogue(ConventionSetting(dimension: model.inputSize, latentSize: model.latentSize,
                                                                likelihood: model.configuration.likelihood, batch: batch))
         report.addText("")
@@ -216,12 +216,12 @@ extension CommandTable {
                     ("the slip: mean-BCE + KL", "mean_rec_plus_kl", "mixed")]
         for (label, id, unit) in rows {
             guard let convention = catalogue.first(where: { $0.id == id }) else { continue }
-            let value = draws.mean(convention.weights) * (convention.summedOverBatch ? Double(batch) : 1)
+            let value = parts.mean(convention.weights) * (convention.summedOverBatch ? Double(batch) : 1)
             table.append(["  " + label, convention.formula, Format.general(value), unit])
             report.addField(id, .number(value))
         }
         report.addTable(table)
-        let reconstruction = draws.mean([.reconstruction: 1]), kl = draws.mean([.kl: 1]), d = Double(model.inputSize)
+        let reconstruction = parts.mean([.reconstruction: 1]), kl = parts.mean([.kl: 1]), d = Double(model.inputSize)
         func share(_ part: Double, of total: Double) -> String { Format.fixed(100 * part / total, decimals: 1) + "%" }
         report.addText("the KL is \(share(kl, of: reconstruction + kl)) of the loss in all four; in mean-BCE + KL it is "
                        + "\(share(kl, of: reconstruction / d + kl)),")

@@ -238,9 +238,10 @@ extension CommandTable {
         let samples = try context.arguments.optionalInt("samples") ?? max(2, context.settings.samples)
         let batch = try context.arguments.optionalInt("batch") ?? context.settings.batch
         let beta = try context.arguments.optionalDouble("beta"), tolerance = try context.arguments.optionalDouble("tolerance")
-        var random = context.randomStream()
+        // The term commands' draws on this split: with common random numbers, draw 0 of an example
+        // is the z 'loss' and 'recon' used.
         let measured = try context.engine {
-            try run.trainer.model.objectiveDraws(run.split, indices: run.indices, samples: samples, random: &random,
+            try run.trainer.model.objectiveDraws(run.split, indices: run.indices, samples: samples, draws: run.draws,
                                                  shouldStop: { context.isInterrupted })
         }
         guard let draws = measured else { throw ScriptError.interrupted(at: context.location) }
@@ -253,7 +254,7 @@ extension CommandTable {
             identification: identification, draws: draws, setting: setting,
             scope: run.scope(examples: draws.examples, draws: "\(samples) draws of z"), splitName: run.splitName,
             splitSize: run.split.count, typed: number.text, width: TerminalPicture.availableWidth(for: context.session))
-        for (name, rank) in display.matchRanks { context.session.setVariable(name, Double(rank)) }
+        for (name, rank) in display.matchRanks { context.setVariable(name, Double(rank)) }
         context.report(display.report())
     }
 
@@ -269,6 +270,8 @@ extension CommandTable {
         if case .variable(let name, _) = expression, variables[name] == nil {
             throw context.failure(argument: "number", "'\(name)' is neither a number nor a variable", hint: hint)
         }
+        // A number computed from another command's result must describe this model and data.
+        try context.session.requireCurrent(expression.variableReferences)
         let value = try expression.evaluate(variables)
         guard case .number(let number) = value else {
             throw context.failure(argument: "number", "whatis needs a number, not \(value.exactDescription)", hint: hint)
