@@ -46,11 +46,17 @@ public enum BinaryCrossEntropy {
     /// 100 nats instead of infinity.
     public static let torchLogFloor = -100.0
 
-    /// As PyTorch's `F.binary_cross_entropy` computes it from a probability (ATen's CPU kernel):
-    /// (x − 1)·max(log1p(−p), −100) − x·max(log p, −100). On a saturated p it differs from the
-    /// logits form: p = 1 with x = 0 costs 100 nats, however large the logit.
+    /// As PyTorch's `F.binary_cross_entropy` computes it from a probability (ATen's CPU kernel,
+    /// in float32 for a float32 tensor): (x − 1)·max(log1p(−p), −100) − x·max(log p, −100). On a
+    /// saturated p it differs from the logits form: p = 1 with x = 0 costs 100 nats, however
+    /// large the logit.
     public static func torch(probability p: Double, target x: Double) -> Double {
-        (x - 1) * max(Double.log(onePlus: -p), torchLogFloor) - x * max(Double.log(p), torchLogFloor)
+        let p = Float(p), x = Float(x), floor = Float(torchLogFloor)
+        // A term whose weight is 0 is 0 (its log is clamped, never −∞), so it is not computed:
+        // most pixels of MNIST are exactly 0, and this halves the logarithms.
+        let absent = x == 1 ? 0 : (x - 1) * max(Float.log(onePlus: -p), floor)
+        let present = x == 0 ? 0 : x * max(Float.log(p), floor)
+        return Double(absent - present)
     }
 
     /// σ(l) as a float32 PyTorch model outputs it: 1/(1 + e^−l) in float32, exactly 1 from
@@ -251,16 +257,23 @@ extension ObjectiveDraws {
             && [ObjectivePart.reconstruction, .probabilityBCE, .squaredError].contains { dense[$0.rawValue] != 0 }
         var exampleMeans = [Double](repeating: 0, count: examples)
         var within = 0.0, withinMonteCarloKL = 0.0
-        for n in 0..<examples {
-            let draws = (0..<samples).map { combined(dense, draw: n * samples + $0, monteCarloKL: false) }
-            let m = draws.reduce(0, +) / Double(samples)
-            exampleMeans[n] = m
-            within += draws.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(samples - 1)
-            if isObjective {
-                let other = (0..<samples).map { combined(dense, draw: n * samples + $0, monteCarloKL: true) }
-                let otherMean = other.reduce(0, +) / Double(samples)
-                withinMonteCarloKL += other.reduce(0) { $0 + ($1 - otherMean) * ($1 - otherMean) } / Double(samples - 1)
+        /// The mean of an example's S draws and their sample variance (two passes, no storage).
+        func moments(_ n: Int, monteCarloKL: Bool) -> (mean: Double, variance: Double) {
+            var sum = 0.0
+            for s in 0..<samples { sum += combined(dense, draw: n * samples + s, monteCarloKL: monteCarloKL) }
+            let m = sum / Double(samples)
+            var squares = 0.0
+            for s in 0..<samples {
+                let deviation = combined(dense, draw: n * samples + s, monteCarloKL: monteCarloKL) - m
+                squares += deviation * deviation
             }
+            return (m, squares / Double(samples - 1))
+        }
+        for n in 0..<examples {
+            let closedForm = moments(n, monteCarloKL: false)
+            exampleMeans[n] = closedForm.mean
+            within += closedForm.variance
+            if isObjective { withinMonteCarloKL += moments(n, monteCarloKL: true).variance }
         }
         within /= Double(examples)
         withinMonteCarloKL /= Double(examples)
