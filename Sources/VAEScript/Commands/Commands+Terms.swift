@@ -216,7 +216,8 @@ extension CommandTable {
             none matches, the nearest three and what might explain the number. The model of the \
             number: the convention's value on one batch of B examples drawn from the split, one \
             draw of z each (batch=2000 on a split of 2,000 is an average over all of it, which \
-            leaves only the noise of z). A match is within 3 standard errors, which add the \
+            leaves only the noise of z; a training epoch's running average mixes the parameters \
+            of every step, so it is no one model's number). A match is within 3 standard errors, which add the \
             batch's sampling spread (√B times larger for a sum), the noise of z (allowing a \
             Monte-Carlo KL inside a whole objective), this estimate's own error, half a unit of the number's last printed \
             digit and float32 round-off; tolerance= replaces them with a plain distance. Sets \

@@ -114,7 +114,8 @@ struct IdentificationReport {
         var lines: [String] = []
         let value = identification.number.value
         let rec = setting.likelihood == .bernoulli ? "BCE" : "−log p(x|z)"
-        if setting.beta == nil, let beta = identification.impliedBeta, beta > 0 {
+        // β up to D covers the mean-reduced slip (β = D); a larger one explains nothing.
+        if setting.beta == nil, let beta = identification.impliedBeta, beta > 0, beta <= Double(setting.dimension) {
             lines.append("as the β-weighted loss \(rec) + β·KL per example it would need β = \(Format.general(beta)): beta= tests a β")
         }
         if let batch = identification.impliedBatch, batch >= 2 {
