@@ -217,12 +217,11 @@ func parsedOrExit<Root: ParsableCommand, Parsed>(_ root: Root.Type, _ parse: () 
 
 // `vaesh kernel …` is a command of its own, not scripts named "kernel" (run such a file as ./kernel).
 if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "kernel" {
-    let command = parsedOrExit(KernelCommand.self) { try KernelCommand.parseAsRoot(Array(CommandLine.arguments.dropFirst(2))) }
-    guard let install = command as? KernelCommand.Install else {
-        fputs(KernelCommand.helpMessage() + "\n", stderr)
-        exit(2)
-    }
-    exit(install.install())
+    var command = parsedOrExit(KernelCommand.self) { try KernelCommand.parseAsRoot(Array(CommandLine.arguments.dropFirst(2))) }
+    if let install = command as? KernelCommand.Install { exit(install.install()) }
+    // `vaesh kernel` and `vaesh kernel help install`: ArgumentParser's own run shows the help.
+    parsedOrExit(KernelCommand.self) { try command.run() }
+    exit(0)
 }
 
 let arguments = parsedOrExit(VaeshCommand.self) { try VaeshCommand.parse() }
