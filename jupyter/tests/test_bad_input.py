@@ -3,9 +3,15 @@
 Every case gets a reply (an error where it is one) and leaves the kernel answering the next cell.
 """
 
+import os
+import subprocess
+import sys
 import time
 
+from jupyter_client.manager import start_new_kernel
+
 from cells import reply_to, run_cell, stream_text
+from conftest import REPO, SCRATCH
 
 MALFORMED = [
     ("execute_request", {"code": 42, "silent": False}, "'code' must be str, not int"),
@@ -85,3 +91,20 @@ def test_quit_ends_the_session_and_the_next_cell_starts_a_new_one(kernel):
     assert content["status"] == "error"
     assert content["evalue"].startswith("cell:1:7: unknown variable 'x'")
     assert_answers(client)
+
+
+def test_a_kernelspec_naming_a_missing_binary_says_so_in_every_cell():
+    prefix = SCRATCH / "broken"
+    subprocess.run([sys.executable, str(REPO / "jupyter" / "install_kernelspec.py"), "--vaesh", str(SCRATCH / "no-vaesh"),
+                    "--name", "vaesh-broken", "--prefix", str(prefix)], check=True, stdout=subprocess.DEVNULL)
+    os.environ["JUPYTER_PATH"] += os.pathsep + str(prefix / "share" / "jupyter")
+    manager, client = start_new_kernel(kernel_name="vaesh-broken")
+    try:
+        for _ in range(2):
+            content, outputs, _ = run_cell(client, 'echo "hi"', timeout=15)
+            assert content["status"] == "error" and content["ename"] == "VaeshDied"
+            assert content["traceback"][0].startswith(f"cannot start vaesh ({SCRATCH / 'no-vaesh'}): No such file")
+            assert "vaesh kernel install" in content["traceback"][-1]
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)

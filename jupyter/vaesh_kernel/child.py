@@ -48,7 +48,7 @@ class VaeshProcess:
             ready = self._next_event(startup_timeout)
         if ready is None or ready[0] != "frame" or ready[1].get("type") != "ready":
             self.kill()
-            raise VaeshGone(f"{binary} did not start as a vaesh kernel: {self._ending()}")
+            raise VaeshGone(f"{binary} did not start as a vaesh kernel: {self.how_it_ended()}")
         if ready[1].get("protocol") != PROTOCOL:
             self.kill()
             raise VaeshGone(f"{binary} speaks kernel protocol {ready[1].get('protocol')}, this kernel {PROTOCOL}: "
@@ -102,14 +102,14 @@ class VaeshProcess:
                 self.process.stdin.write(line.encode("utf-8"))
                 self.process.stdin.flush()
         except (BrokenPipeError, OSError, ValueError):
-            raise VaeshGone(self._ending()) from None
+            raise VaeshGone(self.how_it_ended()) from None
         while True:
             event = self._next_event(timeout)
             if event is None:
                 raise TimeoutError(f"vaesh did not answer a {kind} request within {timeout} s")
             what, payload = event
             if what == "end":
-                raise VaeshGone(self._ending())
+                raise VaeshGone(self.how_it_ended())
             if what == "stderr":
                 if on_output:
                     on_output({"type": "stream", "name": "stderr", "text": payload})
@@ -128,11 +128,11 @@ class VaeshProcess:
             except queue.Empty:
                 return
             if what == "end":
-                raise VaeshGone(self._ending())
+                raise VaeshGone(self.how_it_ended())
             if what == "stderr" and on_stray:
                 on_stray(payload)
 
-    def _ending(self):
+    def how_it_ended(self):
         """How the process ended, with the end of its stderr: for the cell that finds out."""
         try:
             status = self.process.wait(timeout=5)

@@ -86,7 +86,7 @@ class VaeshKernel(Kernel):
     async def do_execute(self, code, silent, store_history=True, user_expressions=None,
                          allow_stdin=False, *, cell_meta=None, cell_id=None):
         if self._lost is not None or self._vaesh is None or not self._vaesh.alive:
-            why = self._lost or (self._vaesh._ending() + " while no cell ran")
+            why = self._lost or (self._vaesh.how_it_ended() + " while no cell ran")
             self._restart_vaesh()
             if self._lost is not None:  # it cannot start at all
                 return self._error(silent, "VaeshDied", self._lost.splitlines())
