@@ -89,15 +89,7 @@ public final class Session {
     /// True when `text` stops inside a quote or right after a continuing `\`: the shell shows
     /// the continuation prompt and reads more (the lexer's dedicated `incomplete` error). Other
     /// errors are not "incomplete": more lines cannot fix them.
-    public func isIncomplete(_ text: String) -> Bool {
-        do {
-            _ = try Lexer.tokenize(text)
-            return false
-        } catch {
-            if case .incomplete = error { return true }
-            return false
-        }
-    }
+    public func isIncomplete(_ text: String) -> Bool { Lexer.isIncomplete(text) }
 
     // MARK: - Variables
 

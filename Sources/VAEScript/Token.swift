@@ -50,10 +50,18 @@ public struct Word: Equatable, Sendable {
     }
 
     /// The decoded text: `"a b"` gives `a b`.
-    public var text: String { String(characters.map(\.character)) }
+    public var text: String { Self.string(characters) }
 
     /// The source text as typed.
-    public var rawText: String { String(raw.map(\.character)) }
+    public var rawText: String { Self.string(raw) }
+
+    /// Appended one by one: a word is most often short enough to stay inside the string itself,
+    /// where an array of its characters would need an allocation first.
+    private static func string(_ characters: [LocatedCharacter]) -> String {
+        var text = ""
+        for located in characters { text.append(located.character) }
+        return text
+    }
 
     /// The `key` and `value` of a `key=value` word: the key must be a bare name
     /// (`[A-Za-z_][A-Za-z0-9_-]*`) followed by a bare `=`. `"a=b"` or `x\=y` are plain words.
