@@ -45,6 +45,8 @@ public enum Diagnostics {
     /// `line`, cut to `widestSourceLine` characters around `column` when it is longer, and the
     /// column of the same character in what is shown.
     static func window(_ line: String, around column: Int) -> (line: String, column: Int) {
+        // No more bytes than that, no more characters: most lines are left as they are at once.
+        guard line.utf8.count > widestSourceLine else { return (line, column) }
         let characters = Array(line)
         guard characters.count > widestSourceLine else { return (line, column) }
         let start = max(0, min(column - 1 - widestSourceLine / 2, characters.count - widestSourceLine))
@@ -57,8 +59,14 @@ public enum Diagnostics {
     /// Spaces up to the column (tabs kept, so the caret lines up under a tab-indented line), then
     /// `^` and a `~` for every further character of the offending word.
     static func caretLine(_ sourceLine: String, column: Int, length: Int) -> String {
-        let before = sourceLine.prefix(column - 1).map { $0 == "\t" ? "\t" : " " }.joined()
-        return before + "^" + String(repeating: "~", count: max(0, length - 1))
+        var caret = ""
+        // A tab is a character of its own, so a line without the byte has no tab to keep.
+        if sourceLine.containsUTF8Byte(where: { $0 == UInt8(ascii: "\t") }) {
+            for character in sourceLine.prefix(column - 1) { caret.append(character == "\t" ? "\t" : " ") }
+        } else {
+            caret = String(repeating: " ", count: min(column - 1, sourceLine.count))
+        }
+        return caret + "^" + String(repeating: "~", count: max(0, length - 1))
     }
 
     /// How many characters the caret underlines: the offending word where the error names one.
@@ -82,8 +90,8 @@ public enum Diagnostics {
     /// `quoted`, so a 1 MB word or a control character cannot make it long or break it in two.
     public static func message(_ error: ScriptError) -> String {
         let text = fullMessage(error)
-        let oneLine = text.contains(where: \.isNewline) ? escapingControls(text) : text
-        guard oneLine.count > longestMessage else { return oneLine }
+        let oneLine = hasNewline(text) ? escapingControls(text) : text
+        guard oneLine.utf8.count > longestMessage, oneLine.count > longestMessage else { return oneLine }
         return String(oneLine.prefix(longestMessage)) + "… (\(oneLine.count) characters)"
     }
 
@@ -94,12 +102,14 @@ public enum Diagnostics {
     /// and cut after `longestQuotedWord` characters with its length.
     static func quoted(_ word: String) -> String {
         let escaped = escapingControls(word)
-        guard escaped.count > longestQuotedWord else { return escaped }
+        guard escaped.utf8.count > longestQuotedWord, escaped.count > longestQuotedWord else { return escaped }
         return String(escaped.prefix(longestQuotedWord)) + "… (\(word.count) characters)"
     }
 
     private static func escapingControls(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        // The bytes a control scalar's UTF-8 starts with; a text with none has none, without decoding it.
+        let mayHaveControls = text.containsUTF8Byte { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 || $0 == 0xE2 }
+        guard mayHaveControls, text.unicodeScalars.contains(where: isControl) else { return text }
         var result = ""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -111,6 +121,18 @@ public enum Diagnostics {
             }
         }
         return result
+    }
+
+    /// Whether `text.contains(where: \.isNewline)`. That property looks at a character's first
+    /// scalar, LF, VT, FF, CR, NEL, LS or PS, and each of them always starts a character of its
+    /// own, so the scalars tell; and a text without their last UTF-8 bytes has none of them.
+    private static func hasNewline(_ text: String) -> Bool {
+        guard text.containsUTF8Byte(where: { (0x0A...0x0D).contains($0) || $0 == 0x85 || $0 == 0xA8 || $0 == 0xA9 }) else {
+            return false
+        }
+        return text.unicodeScalars.contains { scalar in
+            (0x0A...0x0D).contains(scalar.value) || scalar == "\u{85}" || scalar == "\u{2028}" || scalar == "\u{2029}"
+        }
     }
 
     private static func isControl(_ scalar: Unicode.Scalar) -> Bool {

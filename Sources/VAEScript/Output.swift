@@ -164,19 +164,47 @@ public indirect enum JSONValue: Equatable, Sendable {
 
     /// Compact, on one line.
     public var rendered: String {
+        var text = ""
+        render(into: &text)
+        return text
+    }
+
+    /// Appends to one string, where joining rendered parts built a string for every value.
+    private func render(into text: inout String) {
         switch self {
-        case .number(let value): value.isFinite ? Format.exact(value) : "null"
-        case .int(let value): String(value)
-        case .string(let value): JSONValue.quote(value)
-        case .bool(let value): value ? "true" : "false"
-        case .null: "null"
-        case .array(let values): "[" + values.map(\.rendered).joined(separator: ",") + "]"
-        case .object(let members): "{" + members.map { JSONValue.quote($0.0) + ":" + $0.1.rendered }.joined(separator: ",") + "}"
+        case .number(let value): text += value.isFinite ? Format.exact(value) : "null"
+        case .int(let value): text += String(value)
+        case .string(let value): JSONValue.quote(value, into: &text)
+        case .bool(let value): text += value ? "true" : "false"
+        case .null: text += "null"
+        case .array(let values):
+            text += "["
+            for (index, value) in values.enumerated() {
+                if index > 0 { text += "," }
+                value.render(into: &text)
+            }
+            text += "]"
+        case .object(let members):
+            text += "{"
+            for (index, (key, value)) in members.enumerated() {
+                if index > 0 { text += "," }
+                JSONValue.quote(key, into: &text)
+                text += ":"
+                value.render(into: &text)
+            }
+            text += "}"
         }
     }
 
-    static func quote(_ text: String) -> String {
-        var result = "\""
+    static func quote(_ text: String, into result: inout String) {
+        result += "\""
+        // Only ASCII bytes need escapes (a byte of a multi-byte character is never below 0x80), and
+        // most strings have none: those are copied whole.
+        guard text.containsUTF8Byte(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 < 0x20 }) else {
+            result += text
+            result += "\""
+            return
+        }
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": result += "\\\""
@@ -189,6 +217,16 @@ public indirect enum JSONValue: Equatable, Sendable {
             default: result.unicodeScalars.append(scalar)
             }
         }
-        return result + "\""
+        result += "\""
+    }
+}
+
+extension String {
+    /// Whether any UTF-8 byte of the text satisfies `predicate`, read in place. Iterating `utf8`
+    /// runs generic view code for every byte: several times slower, some thirty times under the
+    /// fuzzers' instrumentation, and error messages and JSON strings are scanned this way often.
+    func containsUTF8Byte(where predicate: (UInt8) -> Bool) -> Bool {
+        var text = self
+        return text.withUTF8 { $0.contains(where: predicate) }
     }
 }

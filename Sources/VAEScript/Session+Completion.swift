@@ -137,25 +137,27 @@ struct CompletionContext {
         var words: [String] = []
         var current = ""
         var currentStart = 0
-        var quote: Character?
+        var quote: CharacterKind?
         var offset = 0
         for character in String(decoding: bytes[..<end], as: UTF8.self) {
-            let width = String(character).utf8.count
+            let width = character.utf8.count
             defer { offset += width }
+            // The lexer's reading of the character: one byte to look at instead of string compares.
+            let kind = CharacterKind(character)
             if let open = quote {
                 current.append(character)
-                if character == open { quote = nil }
+                if kind == open { quote = nil }
                 continue
             }
-            switch character {
-            case "\"", "'":
+            switch kind {
+            case .doubleQuote, .singleQuote:
                 if current.isEmpty { currentStart = offset }
-                quote = character
+                quote = kind
                 current.append(character)
-            case ";":
+            case .semicolon:
                 words = []
                 current = ""
-            case " ", "\t":
+            case .blank where character != "\r":
                 if !current.isEmpty { words.append(current) }
                 current = ""
             default:
