@@ -91,6 +91,21 @@ public final class Session {
     /// errors are not "incomplete": more lines cannot fix them.
     public func isIncomplete(_ text: String) -> Bool { Lexer.isIncomplete(text) }
 
+    // MARK: - Starting from another session
+
+    /// Takes over `other`'s variables, history, prompt label and engine state, the engine's objects
+    /// copied (`Trainer.copy()`: a model trains in place), so that this session goes on from where
+    /// `other` is and `other` stays as it is. Options, settings, output and commands stay this
+    /// session's own. A fuzzer prepares data and a model once and starts every input from a copy.
+    public func takeState(of other: Session) {
+        variables = other.variables
+        commandHistory = other.commandHistory
+        commandHistoryDropped = other.commandHistoryDropped
+        promptLabel = other.promptLabel
+        state = other.state
+        if let workbench = other[state: WorkbenchKey.self] { self[state: WorkbenchKey.self] = workbench.copy() }
+    }
+
     // MARK: - Variables
 
     /// Sets a number; `unit` (e.g. `nats/example`) is shown by `vars`.

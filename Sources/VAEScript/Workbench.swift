@@ -22,6 +22,18 @@ public final class Workbench {
 
     public var model: VAE<Float>? { trainer?.model }
 
+    /// An independent copy: the same data (a value) and copies of the trainers.
+    func copy() -> Workbench {
+        let copy = Workbench()
+        copy.dataset = dataset
+        copy.trainer = trainer?.copy()
+        copy.modelOrigin = modelOrigin
+        copy.modelAssumptions = modelAssumptions
+        copy.undoPoint = undoPoint.map { (trainer: $0.trainer.copy(), command: $0.command) }
+        copy.streamsIssued = streamsIssued
+        return copy
+    }
+
     /// A fresh random stream derived from the session seed.
     public func randomStream(seed: UInt64) -> RandomSource {
         streamsIssued += 1
