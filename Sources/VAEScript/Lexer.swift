@@ -61,12 +61,12 @@ private struct Lexing {
         while let kind = scanner.kind() {
             switch kind {
             case .blank:
-                scanner.advance()
+                scanner.advance(withinLine: scanner.run { $0 == .blank })
             case .newline, .semicolon:
                 if buildsTokens { tokens.append(.separator(scanner.location)) }
                 scanner.advance()
             case .hash:
-                while let next = scanner.kind(), next != .newline { scanner.advance() }
+                scanner.advance(withinLine: scanner.run { $0 != .newline })
             case .backslash where scanner.kind(offset: 1) == .newline:
                 scanner.advance(2)
             case .backslash where scanner.kind(offset: 1) == nil:
@@ -283,9 +283,11 @@ struct Scanner {
     /// How many characters from the current one on are of kinds that `belongs` accepts, which it
     /// must not for `.newline`: they all lie on the current line.
     func run(while belongs: (CharacterKind) -> Bool) -> Int {
-        var end = index
-        while end < kinds.count, belongs(kinds[end]) { end += 1 }
-        return end - index
+        kinds.withUnsafeBufferPointer { kinds in
+            var end = index
+            while end < kinds.count, belongs(kinds[end]) { end += 1 }
+            return end - index
+        }
     }
 
     /// The next `count` characters (on the current line), bare, with their locations.
@@ -315,23 +317,22 @@ struct Scanner {
         var characters: [Character] = []
         let kinds = [CharacterKind](unsafeUninitializedCapacity: bytes.count) { kinds, kindCount in
             characters = [Character](unsafeUninitializedCapacity: bytes.count) { characters, count in
-                count = split(bytes, into: characters, kinds: kinds)
+                forEachCharacter(in: bytes) { character, kind, _ in
+                    characters.initializeElement(at: count, to: character)
+                    kinds.initializeElement(at: count, to: kind)
+                    count += 1
+                }
             }
             kindCount = characters.count
         }
         return (characters, kinds)
     }
 
-    private static func split(_ bytes: UnsafeBufferPointer<UInt8>, into characters: UnsafeMutableBufferPointer<Character>,
-                              kinds: UnsafeMutableBufferPointer<CharacterKind>) -> Int {
+    /// Calls `body` with every character of valid UTF-8 text, in order: the character, its kind
+    /// and its length in bytes.
+    static func forEachCharacter(in bytes: UnsafeBufferPointer<UInt8>, _ body: (Character, CharacterKind, Int) -> Void) {
         asciiCharacters.withUnsafeBufferPointer { asciiCharacters in
             asciiKinds.withUnsafeBufferPointer { asciiKinds in
-                var count = 0
-                func add(_ character: Character, _ kind: CharacterKind) {
-                    characters.initializeElement(at: count, to: character)
-                    kinds.initializeElement(at: count, to: kind)
-                    count += 1
-                }
                 var index = 0
                 while index < bytes.count {
                     // Each byte of a plain stretch is a character, but the last one before a byte
@@ -339,17 +340,17 @@ struct Scanner {
                     let end = plainEnd(bytes, from: index)
                     let ownEnd = end < bytes.count && bytes[end] >= 0x80 ? max(index, end - 1) : end
                     for byte in UnsafeBufferPointer(rebasing: bytes[index..<ownEnd]) {
-                        add(asciiCharacters[Int(byte)], asciiKinds[Int(byte)])
+                        body(asciiCharacters[Int(byte)], asciiKinds[Int(byte)], 1)
                     }
                     index = ownEnd
                     guard index < bytes.count else { break }
                     if bytes[index] == UInt8(ascii: "\r") {
                         // A character of its own, or with the `\n` after it.
                         if index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "\n") {
-                            add("\r\n", .newline)
+                            body("\r\n", .newline, 2)
                             index += 2
                         } else {
-                            add("\r", .blank)
+                            body("\r", .blank, 1)
                             index += 1
                         }
                         continue
@@ -358,11 +359,10 @@ struct Scanner {
                     var regionEnd = index + 1
                     while regionEnd < bytes.count, !isBoundary(bytes[regionEnd - 1], bytes[regionEnd]) { regionEnd += 1 }
                     for character in String(decoding: UnsafeBufferPointer(rebasing: bytes[index..<regionEnd]), as: UTF8.self) {
-                        add(character, CharacterKind(character))
+                        body(character, CharacterKind(character), character.utf8.count)
                     }
                     index = regionEnd
                 }
-                return count
             }
         }
     }
