@@ -47,13 +47,15 @@ public enum Diagnostics {
     static func window(_ line: String, around column: Int) -> (line: String, column: Int) {
         // No more bytes than that, no more characters: most lines are left as they are at once.
         guard line.utf8.count > widestSourceLine else { return (line, column) }
-        let characters = Array(line)
-        guard characters.count > widestSourceLine else { return (line, column) }
-        let start = max(0, min(column - 1 - widestSourceLine / 2, characters.count - widestSourceLine))
-        let end = min(characters.count, start + widestSourceLine)
+        let count = line.count
+        guard count > widestSourceLine else { return (line, column) }
+        let start = max(0, min(column - 1 - widestSourceLine / 2, count - widestSourceLine))
+        let end = min(count, start + widestSourceLine)
         let before = start > 0 ? "…" : ""
-        let after = end < characters.count ? "…" : ""
-        return (before + String(characters[start..<end]) + after, column - start + before.count)
+        let after = end < count ? "…" : ""
+        let from = line.index(line.startIndex, offsetBy: start)
+        let shown = line[from..<line.index(from, offsetBy: end - start)]
+        return (before + String(shown) + after, column - start + before.count)
     }
 
     /// Spaces up to the column (tabs kept, so the caret lines up under a tab-indented line), then
@@ -61,7 +63,7 @@ public enum Diagnostics {
     static func caretLine(_ sourceLine: String, column: Int, length: Int) -> String {
         var caret = ""
         // A tab is a character of its own, so a line without the byte has no tab to keep.
-        if sourceLine.containsUTF8Byte(where: { $0 == UInt8(ascii: "\t") }) {
+        if sourceLine.mayContainUTF8Byte(from: tab) {
             for character in sourceLine.prefix(column - 1) { caret.append(character == "\t" ? "\t" : " ") }
         } else {
             caret = String(repeating: " ", count: min(column - 1, sourceLine.count))
@@ -107,9 +109,7 @@ public enum Diagnostics {
     }
 
     private static func escapingControls(_ text: String) -> String {
-        // The bytes a control scalar's UTF-8 starts with; a text with none has none, without decoding it.
-        let mayHaveControls = text.containsUTF8Byte { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 || $0 == 0xE2 }
-        guard mayHaveControls, text.unicodeScalars.contains(where: isControl) else { return text }
+        guard text.mayContainUTF8Byte(from: controlStarts), text.unicodeScalars.contains(where: isControl) else { return text }
         var result = ""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -127,13 +127,17 @@ public enum Diagnostics {
     /// scalar, LF, VT, FF, CR, NEL, LS or PS, and each of them always starts a character of its
     /// own, so the scalars tell; and a text without their last UTF-8 bytes has none of them.
     private static func hasNewline(_ text: String) -> Bool {
-        guard text.containsUTF8Byte(where: { (0x0A...0x0D).contains($0) || $0 == 0x85 || $0 == 0xA8 || $0 == 0xA9 }) else {
-            return false
-        }
+        guard text.mayContainUTF8Byte(from: newlineEnds) else { return false }
         return text.unicodeScalars.contains { scalar in
             (0x0A...0x0D).contains(scalar.value) || scalar == "\u{85}" || scalar == "\u{2028}" || scalar == "\u{2029}"
         }
     }
+
+    private static let tab: [CChar] = [0x09, 0]
+    /// The bytes the UTF-8 of a control scalar (`isControl`) starts with: a text without them has none.
+    private static let controlStarts: [CChar] = (1..<0x20).map { CChar($0) } + [0x7F, CChar(bitPattern: 0xC2), CChar(bitPattern: 0xE2), 0]
+    /// The last UTF-8 bytes of LF, VT, FF, CR, NEL, LS and PS.
+    private static let newlineEnds: [CChar] = [0x0A, 0x0B, 0x0C, 0x0D, CChar(bitPattern: 0x85), CChar(bitPattern: 0xA8), CChar(bitPattern: 0xA9), 0]
 
     private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
         scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar == "\u{2028}" || scalar == "\u{2029}"
