@@ -71,12 +71,18 @@ enum Suggestions {
         }
 
         private func asciiScore(lowered: UnsafeBufferPointer<UInt8>, candidate: UnsafeBufferPointer<UInt8>) -> Int? {
-            let lowerCandidate = LowercasedASCII(base: candidate)
-            let isPrefix = lowered.count >= 2 && lowered.count <= candidate.count
-                && lowered.indices.allSatisfy { lowered[$0] == lowerCandidate[$0] }
-            return Suggestions.score(length: lowered.count, candidateLength: candidate.count,
-                                     loweredLengths: (lowered.count, candidate.count), isPrefix: isPrefix,
-                                     distance: { alignmentDistance(lowered, lowerCandidate, limit: $0) })
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: candidate.count) { buffer in
+                for index in candidate.indices {
+                    let byte = candidate[index]
+                    buffer.initializeElement(at: index, to: byte &- UInt8(ascii: "A") < 26 ? byte | 0x20 : byte)
+                }
+                let loweredCandidate = UnsafeBufferPointer(buffer)
+                let isPrefix = lowered.count >= 2 && lowered.count <= candidate.count
+                    && lowered.indices.allSatisfy { lowered[$0] == loweredCandidate[$0] }
+                return Suggestions.score(length: lowered.count, candidateLength: candidate.count,
+                                         loweredLengths: (lowered.count, candidate.count), isPrefix: isPrefix,
+                                         distance: { alignmentDistance(lowered, loweredCandidate, limit: $0) })
+            }
         }
     }
 
@@ -97,17 +103,6 @@ enum Suggestions {
     /// No `\r` and nothing above 0x7F: then every byte is a character, as Swift counts them.
     private static func isPlainASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         bytes.allSatisfy { $0 < 0x80 && $0 != UInt8(ascii: "\r") }
-    }
-
-    /// ASCII bytes read lowercased.
-    private struct LowercasedASCII: RandomAccessCollection {
-        let base: UnsafeBufferPointer<UInt8>
-        var startIndex: Int { base.startIndex }
-        var endIndex: Int { base.endIndex }
-        subscript(position: Int) -> UInt8 {
-            let byte = base[position]
-            return byte &- UInt8(ascii: "A") < 26 ? byte | 0x20 : byte
-        }
     }
 
     /// The table, three rows of it at a time, on the stack. No entry of a row is below the smallest
