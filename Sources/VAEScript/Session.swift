@@ -93,10 +93,11 @@ public final class Session {
 
     // MARK: - Starting from another session
 
-    /// Takes over `other`'s variables, history, prompt label and engine state, the engine's objects
-    /// copied (`Trainer.copy()`: a model trains in place), so that this session goes on from where
-    /// `other` is and `other` stays as it is. Options, settings, output and commands stay this
-    /// session's own. A fuzzer prepares data and a model once and starts every input from a copy.
+    /// Takes over `other`'s variables, history, prompt label and state: the workbench is copied
+    /// (`Trainer.copy()`: a model trains in place), so that this session goes on from where `other`
+    /// is and `other` stays as it is; any other state (a `PauseHost`) is shared. Options, settings,
+    /// output and commands stay this session's own. A fuzzer prepares data and a model once and
+    /// starts every input from a copy.
     public func takeState(of other: Session) {
         variables = other.variables
         commandHistory = other.commandHistory
