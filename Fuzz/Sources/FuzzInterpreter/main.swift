@@ -4,7 +4,7 @@ import FuzzSupport
 import VAEScript
 
 // The whole interpreter on random command sequences: each input is a script, run through the
-// shell's one input loop against a fresh session that has tiny data (24 CSV images of 4×4
+// shell's one input loop against a session of its own that has tiny data (24 CSV images of 4×4
 // pixels, 8 test images) and a tiny model (16-8-2), so every engine command really runs.
 //
 // Work per input is capped so an input runs in milliseconds: the caps below wrap every command's
