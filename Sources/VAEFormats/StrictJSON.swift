@@ -68,6 +68,13 @@ public indirect enum JSONValue: Equatable, Sendable {
 
     static func appendQuoted(_ text: String, to result: inout String) {
         result += "\""
+        // Only ASCII bytes need escapes (no byte of a multi-byte character is below 0x80), and most
+        // strings have none: those are copied whole.
+        guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else {
+            result += text
+            result += "\""
+            return
+        }
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": result += "\\\""

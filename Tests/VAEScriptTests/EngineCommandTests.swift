@@ -61,6 +61,27 @@ struct EngineCommandTests {
         #expect(train?["command"] as? String == "train" && train?["epoch"] as? Int == 1 && train?["test_loss"] is Double)
     }
 
+    /// A session that takes another's state prints what the other would print next, and stepping
+    /// its model leaves the other's as it was (FuzzInterpreter starts every input from such a copy).
+    @Test func takeStateGoesOnFromACopy() {
+        let prelude = "load mnist limit=50\nmodel hidden=8 latent=2\nlet a = 2\n"
+        let next = "history\nvars\nstep batch=10\nkl\nundo\nelbo\ninfo\n"
+        let prepared = runScript(prelude).session
+        let copy = Session(options: SessionOptions(), output: CapturingOutput())
+        copy.takeState(of: prepared)
+        let fromCopy = runScript(next, session: copy)
+
+        let straight = runScript(prelude)
+        let printedBefore = straight.standardOutput.count
+        let goingOn = runScript(next, session: straight.session)
+        #expect(fromCopy.outcome == .finished(failures: 0), "\(fromCopy.standardError)")
+        #expect(fromCopy.standardOutput == String(goingOn.standardOutput.dropFirst(printedBefore)))
+
+        _ = runScript("step batch=10", session: copy)
+        let original = runScript("elbo", session: prepared), untouched = runScript(prelude + "elbo")
+        #expect(original.session.variable("elbo") == untouched.session.variable("elbo"))
+    }
+
     /// The same seed gives the same numbers; another seed, other numbers.
     @Test func scriptsAreReproducibleWithASeed() {
         let script = "load mnist limit=100\nmodel hidden=16 latent=2\ntrain epochs=1 batch=20\nelbo\n"

@@ -5,7 +5,7 @@ import VAEFormats
 import VAEScript
 
 // The whole interpreter on random command sequences: each input is a script, run through the
-// shell's one input loop against a fresh session that has tiny data (24 CSV images of 4×4
+// shell's one input loop against a session of its own that has tiny data (24 CSV images of 4×4
 // pixels, 8 test images) and a tiny model (16-8-2), so every engine command really runs.
 //
 // Work per input is capped so an input runs in milliseconds: the caps below wrap every command's
@@ -13,11 +13,16 @@ import VAEScript
 // minutes of work (epochs=100000, k=1000000, hidden=100000). Values outside the table's ranges
 // still reach the table's own checks, which is what a user would meet.
 //
-// Files: the process works in a private scratch folder. The fixtures live in `data/` (tiny CSV,
-// IDX and gzip files, checkpoints, scripts, damaged copies of each) and `data/mnist/` is the data
-// folder (`VAESH_DATA`), so `load mnist` loads 12 + 5 tiny images. Paths in an input must be
+// Files: the process works in a private scratch folder, in memory when /dev/shm is there (every
+// save syncs its file, which on a disk costs milliseconds). The fixtures live in `data/` (tiny
+// CSV, IDX and gzip files, checkpoints, scripts, damaged copies of each) and `data/mnist/` is the
+// data folder (`VAESH_DATA`), so `load mnist` loads 12 + 5 tiny images. Paths in an input must be
 // relative without `..`; `save` and `out=` may only name files in the scratch folder itself,
 // which is emptied after each input, so one input cannot change what the next one sees.
+//
+// The session with data and model is prepared once, by the same two commands a user would type;
+// each input starts from a copy of it (`Session.takeState(of:)`), so every input starts from the
+// same state (and a crash replays) without loading and building again.
 //
 // A first line `#! word…` chooses the session: `bare` (no data, no model), `interactive` (the
 // keyboard's rules: errors never stop the loop), `json`, `stop` (stop at the first error, as
@@ -33,7 +38,7 @@ private let caps: [String: Int] = [
 
 /// Created once: the scratch folder with its fixtures, and the working directory set to it.
 private let scratchFolder: String = {
-    let folder = NSTemporaryDirectory() + "vaesh-fuzz-interpreter-\(getpid())"
+    let folder = scratchPath("interpreter")
     let data = folder + "/data"
     try? FileManager.default.createDirectory(atPath: data + "/mnist", withIntermediateDirectories: true)
     setenv("VAESH_DATA", data + "/mnist", 1)
@@ -43,9 +48,40 @@ private let scratchFolder: String = {
     return folder
 }()
 
+/// The input being run, as the wrapped handlers see it.
+private final class InputRun: @unchecked Sendable {
+    /// Ctrl-C as this command starts (counted from 1; 0 for never).
+    var interruptAt = 0
+    var commandsStarted = 0
+    var interrupt = InterruptFlag()
+}
+
+private let current = InputRun()
+
+/// Every command of the table behind the caps and the path rules, counting the commands started.
+private let table = CommandTable(CommandTable.all.map { spec in
+    guarded(spec) {
+        current.commandsStarted += 1
+        if current.commandsStarted == current.interruptAt { current.interrupt.request() }
+    }
+})
+
+/// The tiny data (24 CSV images of 4×4 pixels, 8 test images) and the tiny model (16-8-2), loaded
+/// and built once, before any input (so no interrupt is armed).
+private let prepared: Session = {
+    _ = scratchFolder
+    let output = CheckingOutput()
+    let session = Session(options: SessionOptions(), output: output, commands: table, interrupt: InterruptFlag())
+    session.settings.k = 50
+    _ = InputLoop.run(StringLineSource("load csv data/tiny.csv test=data/tiny-test.csv\nmodel hidden=8 latent=2"),
+                      name: "prelude", session: session)
+    check(session.workbench.model != nil && output.errors.isEmpty, "the prelude failed: \(output.errors)")
+    return session
+}()
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzInterpreter(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
-    _ = scratchFolder
+    _ = prepared
     let bytes = start.map { Array(UnsafeRawBufferPointer(start: $0, count: count)) } ?? []
     // What the shell itself refuses before running anything (`ScriptText`): NUL and invalid UTF-8.
     guard !bytes.contains(0), let text = String(validating: bytes, as: UTF8.self) else { return 0 }
@@ -55,23 +91,12 @@ public func fuzzInterpreter(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     options.keepGoing = !header.stopsAtFirstError
     options.json = header.json
     let output = CheckingOutput()
-    let interrupt = InterruptFlag()
-    let started = Counter()
-    let table = CommandTable(CommandTable.all.map { spec in
-        guarded(spec) {
-            guard started.armed else { return }
-            started.value += 1
-            if started.value == header.interruptAt { interrupt.request() }
-        }
-    })
-    let session = Session(options: options, output: output, commands: table, interrupt: interrupt)
+    current.interruptAt = header.interruptAt
+    current.commandsStarted = 0
+    current.interrupt = InterruptFlag()
+    let session = Session(options: options, output: output, commands: table, interrupt: current.interrupt)
     session.settings.k = 50
-    if !header.bare {
-        _ = InputLoop.run(StringLineSource("load csv data/tiny.csv test=data/tiny-test.csv\nmodel hidden=8 latent=2"),
-                          name: "prelude", session: session)
-        check(session.workbench.model != nil && output.errors.isEmpty, "the prelude failed: \(output.errors)")
-    }
-    started.armed = true
+    if !header.bare { session.takeState(of: prepared) }
     _ = InputLoop.run(StringLineSource(text, isInteractive: header.interactive), name: "fuzz.vae", session: session)
     output.finish()
     emptyScratchFolder()
@@ -125,12 +150,6 @@ private func guarded(_ spec: CommandSpec, starting: @escaping () -> Void) -> Com
         try handler(context)
     }
     return guarded
-}
-
-/// Counts the commands the input starts (not the prelude's), for `interrupt=N`.
-private final class Counter: @unchecked Sendable {
-    var armed = false
-    var value = 0
 }
 
 private extension ArgumentType {

@@ -24,8 +24,7 @@ private let variables: [String: ScriptValue] = [
 public func fuzzScript(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     let bytes = start.map { Array(UnsafeRawBufferPointer(start: $0, count: count)) } ?? []
     let text = String(decoding: bytes, as: UTF8.self)
-    let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
-        .map(String.init)
+    let lines = lines(of: text)
 
     let tokens: [Token]
     do {
@@ -81,12 +80,34 @@ private func render(_ error: ScriptError, lines: [String]) {
     let human = Diagnostics.render(error, sourceName: "fuzz.vae", sourceLine: line)
     check(human.hasPrefix("fuzz.vae:\(location.line):\(location.column): error: "), "diagnostic without its location")
     let json = Diagnostics.render(error, sourceName: "fuzz.vae", sourceLine: line, json: true)
-    check(json.hasSuffix("\n") && json.dropLast().allSatisfy { $0 != "\n" }, "a JSON diagnostic on more than one line")
+    var bytes = json
+    let oneLine = bytes.withUTF8 { bytes in
+        bytes.last == UInt8(ascii: "\n") && !bytes.dropLast().contains { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }
+    }
+    check(oneLine, "a JSON diagnostic on more than one line")
+}
+
+/// The lines as the lexer counts them: a line ends at `\n` or at `\r\n` (one character in Swift).
+/// Split at the byte, read in place: a line feed always starts a character of its own unless a
+/// carriage return comes just before it, and then that return belongs to the line break.
+private func lines(of text: String) -> [String] {
+    var text = text
+    return text.withUTF8 { bytes in
+        var lines: [String] = []
+        var start = 0
+        for index in bytes.indices where bytes[index] == UInt8(ascii: "\n") {
+            let end = index > start && bytes[index - 1] == UInt8(ascii: "\r") ? index - 1 : index
+            lines.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
+            start = index + 1
+        }
+        lines.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start...]), as: UTF8.self))
+        return lines
+    }
 }
 
 /// Tab completion at the end of the first line, and in its middle.
 private func complete(_ text: String) {
-    let line = String(text.prefix { $0 != "\n" && $0 != "\r\n" }.prefix(200))
+    let line = String(text.prefix(200).prefix { $0 != "\n" && $0 != "\r\n" })
     // Offsets count UTF-8 bytes (libedit's); the middle may fall inside a character.
     for cursor in [line.utf8.count, line.utf8.count / 2] {
         _ = session.completions(line: line, cursor: cursor)

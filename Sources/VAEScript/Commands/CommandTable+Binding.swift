@@ -55,8 +55,7 @@ extension CommandTable {
             throw .unknownSubcommand(word, command: name, choices: family,
                                      suggestion: Suggestions.closest(to: word, in: family), at: words[1].location)
         }
-        let candidates = allNames.filter { !$0.contains(" ") } + Set(allNames.compactMap { $0.split(separator: " ").first.map(String.init) }).sorted()
-        throw .unknownCommand(name, suggestion: Suggestions.closest(to: name, in: candidates), at: words[0].location)
+        throw .unknownCommand(name, suggestion: Suggestions.closest(to: name, in: commandWords), at: words[0].location)
     }
 
     private func bindRest(_ rest: ArgumentSpec, spec: CommandSpec, invocation: Invocation, from start: Int,

@@ -47,20 +47,30 @@ public enum Diagnostics {
     /// `line`, cut to `widestSourceLine` characters around `column` when it is longer, and the
     /// column of the same character in what is shown.
     static func window(_ line: String, around column: Int) -> (line: String, column: Int) {
-        let characters = Array(line)
-        guard characters.count > widestSourceLine else { return (line, column) }
-        let start = max(0, min(column - 1 - widestSourceLine / 2, characters.count - widestSourceLine))
-        let end = min(characters.count, start + widestSourceLine)
+        // No more bytes than that, no more characters: most lines are left as they are at once.
+        guard line.utf8.count > widestSourceLine else { return (line, column) }
+        let count = line.count
+        guard count > widestSourceLine else { return (line, column) }
+        let start = max(0, min(column - 1 - widestSourceLine / 2, count - widestSourceLine))
+        let end = min(count, start + widestSourceLine)
         let before = start > 0 ? "…" : ""
-        let after = end < characters.count ? "…" : ""
-        return (before + String(characters[start..<end]) + after, column - start + before.count)
+        let after = end < count ? "…" : ""
+        let from = line.index(line.startIndex, offsetBy: start)
+        let shown = line[from..<line.index(from, offsetBy: end - start)]
+        return (before + String(shown) + after, column - start + before.count)
     }
 
     /// Spaces up to the column (tabs kept, so the caret lines up under a tab-indented line), then
     /// `^` and a `~` for every further character of the offending word.
     static func caretLine(_ sourceLine: String, column: Int, length: Int) -> String {
-        let before = sourceLine.prefix(column - 1).map { $0 == "\t" ? "\t" : " " }.joined()
-        return before + "^" + String(repeating: "~", count: max(0, length - 1))
+        var caret = ""
+        // A tab is a character of its own, so a line without the byte has no tab to keep.
+        if sourceLine.mayContainUTF8Byte(from: tab) {
+            for character in sourceLine.prefix(column - 1) { caret.append(character == "\t" ? "\t" : " ") }
+        } else {
+            caret = String(repeating: " ", count: min(column - 1, sourceLine.count))
+        }
+        return caret + "^" + String(repeating: "~", count: max(0, length - 1))
     }
 
     /// How many characters the caret underlines: the offending word where the error names one.
@@ -86,7 +96,7 @@ public enum Diagnostics {
         // Control characters are escaped wherever they come from (a file's tensor name, a path), so
         // a message is one line and never drives the terminal.
         let oneLine = escapingControls(fullMessage(error))
-        guard oneLine.count > longestMessage else { return oneLine }
+        guard oneLine.utf8.count > longestMessage, oneLine.count > longestMessage else { return oneLine }
         return String(oneLine.prefix(longestMessage)) + "… (\(oneLine.count) characters)"
     }
 
@@ -97,12 +107,12 @@ public enum Diagnostics {
     /// and cut after `longestQuotedWord` characters with its length.
     static func quoted(_ word: String) -> String {
         let escaped = escapingControls(word)
-        guard escaped.count > longestQuotedWord else { return escaped }
+        guard escaped.utf8.count > longestQuotedWord, escaped.count > longestQuotedWord else { return escaped }
         return String(escaped.prefix(longestQuotedWord)) + "… (\(word.count) characters)"
     }
 
     private static func escapingControls(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        guard text.mayContainUTF8Byte(from: controlStarts), text.unicodeScalars.contains(where: isControl) else { return text }
         var result = ""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -115,6 +125,10 @@ public enum Diagnostics {
         }
         return result
     }
+
+    private static let tab: [CChar] = [0x09, 0]
+    /// The bytes the UTF-8 of a control scalar (`isControl`) starts with: a text without them has none.
+    private static let controlStarts: [CChar] = (1..<0x20).map { CChar($0) } + [0x7F, CChar(bitPattern: 0xC2), CChar(bitPattern: 0xE2), 0]
 
     private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
         scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar == "\u{2028}" || scalar == "\u{2029}"

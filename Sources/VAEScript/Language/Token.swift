@@ -50,10 +50,18 @@ public struct Word: Equatable, Sendable {
     }
 
     /// The decoded text: `"a b"` gives `a b`.
-    public var text: String { String(characters.map(\.character)) }
+    public var text: String { Self.string(characters) }
 
     /// The source text as typed.
-    public var rawText: String { String(raw.map(\.character)) }
+    public var rawText: String { Self.string(raw) }
+
+    /// Appended one by one: a word is most often short enough to stay inside the string itself,
+    /// where an array of its characters would need an allocation first.
+    private static func string(_ characters: some Collection<LocatedCharacter>) -> String {
+        var text = ""
+        for located in characters { text.append(located.character) }
+        return text
+    }
 
     /// The `key` and `value` of a `key=value` word: the key must be a bare name
     /// (`[A-Za-z_][A-Za-z0-9_-]*`) followed by a bare `=`. `"a=b"` or `x\=y` are plain words.
@@ -62,13 +70,27 @@ public struct Word: Equatable, Sendable {
             return nil
         }
         let keyCharacters = characters[..<equals]
-        guard keyCharacters.allSatisfy({ $0.quoting == .bare }),
-              let first = keyCharacters.first?.character, first.isASCII, first.isLetter || first == "_",
-              keyCharacters.allSatisfy({ $0.character.isASCII && ($0.character.isLetter || $0.character.isNumber || $0.character == "_" || $0.character == "-") })
-        else { return nil }
+        guard keyCharacters.allSatisfy({ $0.quoting == .bare }) else { return nil }
+        // Every character of a key is one of those ASCII bytes, so the key's bytes tell; asking
+        // each character whether it is ASCII and a letter costs far more.
+        var key = Self.string(keyCharacters)
+        let isKey = key.withUTF8 { bytes in
+            bytes.first.map { Self.startsAKey($0) } == true && bytes.allSatisfy { Self.startsAKey($0) || Self.isDigitOrDash($0) }
+        }
+        guard isKey else { return nil }
         let value = Array(characters[(equals + 1)...])
         // An empty value (`lr=`) still needs a location for its error: just after the `=`.
         let valueLocation = value.first?.location ?? characters[equals].location.advanced(by: 1)
-        return (String(keyCharacters.map(\.character)), characters[0].location, value, valueLocation)
+        return (key, characters[0].location, value, valueLocation)
+    }
+
+    /// `[A-Za-z_]`
+    private static func startsAKey(_ byte: UInt8) -> Bool {
+        (byte | 0x20) &- UInt8(ascii: "a") < 26 || byte == UInt8(ascii: "_")
+    }
+
+    /// `[0-9-]`
+    private static func isDigitOrDash(_ byte: UInt8) -> Bool {
+        byte &- UInt8(ascii: "0") < 10 || byte == UInt8(ascii: "-")
     }
 }

@@ -91,6 +91,9 @@ public struct InputLoop {
     /// Lexes, validates and runs the pending text, unless it is incomplete.
     private mutating func process() -> Next {
         let text = pendingLines.joined(separator: "\n")
+        // Inside an open quote, each line read would lex the whole pending text again: the scan
+        // that builds no tokens says first whether this line closed it.
+        if pendingLines.count > 1 && Lexer.isIncomplete(text) { return .proceed }
         let lines = pendingLines
         let firstLine = firstPendingLine
         let invocations: [Invocation]

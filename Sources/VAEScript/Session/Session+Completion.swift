@@ -150,37 +150,39 @@ struct CompletionContext {
         var end = max(0, min(cursor, bytes.count))
         // Back up to a character boundary if the cursor splits a multi-byte character.
         while end > 0 && end < bytes.count && (bytes[end] & 0b1100_0000) == 0b1000_0000 { end -= 1 }
+        // A word is the bytes from where it starts up to a blank or `;`, quotes included, so it is
+        // kept as where it starts; the characters come from the lexer's walk, with their kinds.
         var words: [String] = []
-        var current = ""
-        var currentStart = 0
-        var quote: Character?
+        var currentStart: Int?
+        var quote: CharacterKind?
         var offset = 0
-        for character in String(decoding: bytes[..<end], as: UTF8.self) {
-            let width = String(character).utf8.count
-            defer { offset += width }
-            if let open = quote {
-                current.append(character)
-                if character == open { quote = nil }
-                continue
+        (partial, wordStart) = bytes.withUnsafeBufferPointer { bytes in
+            let text = UnsafeBufferPointer(rebasing: bytes[..<end])
+            func word(from start: Int, to end: Int) -> String {
+                String(decoding: UnsafeBufferPointer(rebasing: text[start..<end]), as: UTF8.self)
             }
-            switch character {
-            case "\"", "'":
-                if current.isEmpty { currentStart = offset }
-                quote = character
-                current.append(character)
-            case ";":
-                words = []
-                current = ""
-            case " ", "\t":
-                if !current.isEmpty { words.append(current) }
-                current = ""
-            default:
-                if current.isEmpty { currentStart = offset }
-                current.append(character)
+            Scanner.forEachCharacter(in: text) { _, kind, width in
+                defer { offset += width }
+                if let open = quote {
+                    if kind == open { quote = nil }
+                    return
+                }
+                switch kind {
+                case .doubleQuote, .singleQuote:
+                    if currentStart == nil { currentStart = offset }
+                    quote = kind
+                case .semicolon:
+                    words = []
+                    currentStart = nil
+                case .blank where text[offset] != UInt8(ascii: "\r"):
+                    if let start = currentStart { words.append(word(from: start, to: offset)) }
+                    currentStart = nil
+                default:
+                    if currentStart == nil { currentStart = offset }
+                }
             }
+            return currentStart.map { (word(from: $0, to: end), $0) } ?? ("", end)
         }
         completedWords = words
-        partial = current
-        wordStart = current.isEmpty ? end : currentStart
     }
 }

@@ -120,14 +120,22 @@ public final class Session {
     /// True when `text` stops inside a quote or right after a continuing `\`: the shell shows
     /// the continuation prompt and reads more (the lexer's dedicated `incomplete` error). Other
     /// errors are not "incomplete": more lines cannot fix them.
-    public func isIncomplete(_ text: String) -> Bool {
-        do {
-            _ = try Lexer.tokenize(text)
-            return false
-        } catch {
-            if case .incomplete = error { return true }
-            return false
-        }
+    public func isIncomplete(_ text: String) -> Bool { Lexer.isIncomplete(text) }
+
+    // MARK: - Starting from another session
+
+    /// Takes over `other`'s variables, history, prompt label and state: the workbench is copied
+    /// (`Trainer.copy()`: a model trains in place), so that this session goes on from where `other`
+    /// is and `other` stays as it is; any other state (a `PauseHost`) is shared. Options, settings,
+    /// output and commands stay this session's own. A fuzzer prepares data and a model once and
+    /// starts every input from a copy.
+    public func takeState(of other: Session) {
+        variables = other.variables
+        commandHistory = other.commandHistory
+        commandHistoryDropped = other.commandHistoryDropped
+        promptLabel = other.promptLabel
+        state = other.state
+        if let workbench = other[state: WorkbenchKey.self] { self[state: WorkbenchKey.self] = workbench.copy() }
     }
 
     // MARK: - Variables

@@ -73,6 +73,23 @@ public final class Workbench {
         return point
     }
 
+    /// An independent copy: the same data (a value), copies of the trainers, and the same
+    /// versions and streams, so the copy goes on exactly as this one would (the interpreter
+    /// fuzzer starts every input from a copy of one prepared session).
+    func copy() -> Workbench {
+        let copy = Workbench()
+        copy.dataset = dataset
+        copy.dataVersion = dataVersion
+        copy.dataCommand = dataCommand
+        copy.current = current.map { ModelState(trainer: $0.trainer.copy(), version: $0.version, command: $0.command) }
+        copy.modelOrigin = modelOrigin
+        copy.modelAssumptions = modelAssumptions
+        copy.undoPoint = undoPoint.map { ModelState(trainer: $0.trainer.copy(), version: $0.version, command: $0.command) }
+        copy.versionsIssued = versionsIssued
+        copy.streamsIssued = streamsIssued
+        return copy
+    }
+
     private func newVersion() -> Int {
         versionsIssued += 1
         return versionsIssued
