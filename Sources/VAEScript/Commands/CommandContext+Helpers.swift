@@ -170,6 +170,15 @@ extension CommandTable {
         return "\(configuration.activation.rawValue), \(configuration.likelihood.summary) likelihood, decoder \(decoder)"
     }
 
+    /// Why a Bernoulli number on grey-level data is no likelihood; nil when the data are 0/1 or
+    /// the decoder is not Bernoulli.
+    static func greyLevelNote(_ likelihood: Likelihood, _ dataset: Dataset) -> String? {
+        guard likelihood == .bernoulli, !dataset.valuesAreBinary else { return nil }
+        return "note: these pixels are grey levels, not 0 or 1: a Bernoulli log p(x|z) on them is a cross-entropy, not a "
+            + "normalised likelihood, so these numbers are not comparable with published binarised-MNIST results "
+            + "(load with binarize=dynamic, static or threshold for those)"
+    }
+
     static func optimizer(named name: String, for model: VAE<Float>, learningRate: Double) -> Optimizer<Float> {
         Optimizer(name == "sgd" ? .sgd() : .adamDefaults, learningRate: learningRate, parameterCount: model.parameters.count)
     }

@@ -1,3 +1,4 @@
+import RealModule
 import VAEFormats
 import VAEKit
 
@@ -37,12 +38,15 @@ extension CommandTable {
             (log p(x) = ELBO + KL(q(z|x) ‖ p(z|x))), why minimising loss = −ELBO is maximising \
             the ELBO, why the KL is never negative, how log p(x) is estimated, what NLL and BCE \
             mean, and why the same command prints the same number twice (explain draws: common \
-            random numbers). When data and a model are loaded it substitutes the model's numbers, \
-            computed on the first 500 examples of the test split (train if there is none) with the \
-            samples setting, or for logpx, gap and nll on the first 100 with K = min(k, 200) \
-            importance samples. These numbers do not set variables; the term commands do.
+            random numbers); and how logs report them: the reductions over the batch and the \
+            pixels (and the slip of reducing the two terms differently), and bits per dimension. \
+            When data and a model are loaded it substitutes the model's numbers, computed on the \
+            first 500 examples of the test split (train if there is none) with the samples setting \
+            (reduction: at least 2 draws, and B the batch setting), or for logpx, gap, nll and \
+            bits-per-dim on the first 100 with K = min(k, 200) importance samples. These numbers \
+            do not set variables; the term commands do.
             """,
-            examples: ["explain", "explain elbo", "explain gap", "explain draws"],
+            examples: ["explain", "explain elbo", "explain gap", "explain draws", "explain reduction", "explain bits-per-dim"],
             handler: explainTerm
         ),
 
@@ -74,6 +78,10 @@ extension CommandTable {
             var table = TextTable(indent: "  ")
             for row in ExplainedTerm.overviewRows { table.append(row) }
             report.addTable(table)
+            report.addText(ExplainedTerm.reportingHeader)
+            var reporting = TextTable(indent: "  ")
+            for row in ExplainedTerm.reportingRows { reporting.append(row) }
+            report.addTable(reporting)
             report.addText(ExplainedTerm.overviewFooter)
             report.addField("terms", .array(ExplainedTerm.allCases.map { .string($0.rawValue) }))
             context.report(report)
@@ -183,7 +191,9 @@ extension CommandTable {
             report.addField("examples", .int(count))
             report.addField("samples", .int(samples))
             report.addField("split", .string(splitName))
-        case .logpx, .gap, .nll:
+        case .reduction:
+            try addReductionNumbers(to: &report, model: model, split: split, splitName: splitName, context: context, draws: draws)
+        case .logpx, .gap, .nll, .bitsPerDim:
             let count = min(explainImportanceExamples, split.count)
             let k = min(context.settings.k, explainImportanceSamples)
             guard let estimate = model.logLikelihood(split, indices: Array(0..<count), importanceSamples: k, draws: draws,
@@ -192,6 +202,13 @@ extension CommandTable {
             }
             report.addText("")
             report.addText("With this model, on the first \(count) \(splitName) examples (K = \(k) importance samples each; 'logpx' uses k = \(context.settings.k)):")
+            report.addField("examples", .int(count))
+            report.addField("k", .int(k))
+            report.addField("split", .string(splitName))
+            if term == .bitsPerDim {
+                addBitsPerDimension(estimate, dimension: model.inputSize, to: &report)
+                return
+            }
             report.standardErrorNote = "± is one standard error of the mean over the \(count) examples"
             report.add(Quantity("logpx", label: "log p̂(x)", value: estimate.logLikelihood.mean, standardError: estimate.logLikelihood.standardError,
                                 unit: unit, preference: .higherIsBetter, expectation: "≥ ELBO", setsVariable: false))
@@ -207,9 +224,6 @@ extension CommandTable {
             report.addText("\(mark(gap >= 0)) gap = log p̂(x) − ELBO = \(signed(estimate.logLikelihood.mean)) − \(signed(estimate.elbo.mean)) = \(Format.fixed(gap, decimals: 2)) ≥ 0: "
                            + "the ELBO is below log p̂(x) by KL(q(z|x) ‖ p(z|x)) ≈ \(Format.fixed(gap, decimals: 2)) nats")
             if term == .nll, let greyLevels { report.addText(greyLevels) }
-            report.addField("examples", .int(count))
-            report.addField("k", .int(k))
-            report.addField("split", .string(splitName))
         }
     }
 
@@ -244,6 +258,57 @@ extension CommandTable {
                        + (context.settings.freshDraws ? " (though 'set draws=fresh' is on, so commands now draw fresh ones)" : "")
                        + "; fresh ones differ by the Monte-Carlo noise, \(Format.fixed(abs(values[2] - values[3]), decimals: 4)) nats here.")
         report.addField("examples", .int(count))
+    }
+
+    /// `explain reduction`: the loss of this model in each reduction, and the slip beside them.
+    private static func addReductionNumbers(to report: inout Report, model: VAE<Float>, split: DataSplit, splitName: String,
+                                            context: CommandContext, draws: Draws) throws(ScriptError) {
+        let count = min(explainExamples, split.count), samples = max(2, context.settings.samples), batch = context.settings.batch
+        let measured = try context.engine {
+            try model.objectiveDraws(split, indices: Array(0..<count), samples: samples, draws: draws, shouldStop: { context.isInterrupted })
+        }
+        guard let parts = measured else { throw .interrupted(at: context.location) }
+        let catalogue = Convention.catalogue(ConventionSetting(dimension: model.inputSize, latentSize: model.latentSize,
+                                                               likelihood: model.configuration.likelihood, batch: batch))
+        report.addText("")
+        report.addText("With this model, on the first \(count) \(splitName) examples (\(samples) draws of z each),")
+        report.addText("B = \(batch) (the batch setting); each is a loss, lower is better:")
+        var table = TextTable(alignments: [.left, .left, .right, .left])
+        let rows = [("per example", "loss", "nats/example"), ("summed over the batch", "loss_batch", "nats/batch"),
+                    ("averaged over pixels", "loss_pixels", "nats/pixel"), ("pixels, batch summed", "loss_batch_pixels", "nats/pixel·batch"),
+                    ("the slip: mean-BCE + KL", "mean_rec_plus_kl", "mixed")]
+        for (label, id, unit) in rows {
+            guard let convention = catalogue.first(where: { $0.id == id }) else { continue }
+            let value = parts.mean(convention.weights) * (convention.summedOverBatch ? Double(batch) : 1)
+            table.append(["  " + label, convention.formula, Format.general(value), unit])
+            report.addField(id, .number(value))
+        }
+        report.addTable(table)
+        let reconstruction = parts.mean([.reconstruction: 1]), kl = parts.mean([.kl: 1]), d = Double(model.inputSize)
+        func share(_ part: Double, of total: Double) -> String { Format.fixed(100 * part / total, decimals: 1) + "%" }
+        report.addText("the KL is \(share(kl, of: reconstruction + kl)) of the loss in all four; in mean-BCE + KL it is "
+                       + "\(share(kl, of: reconstruction / d + kl)),")
+        report.addText("weighted \(model.inputSize) times more, as if β = \(model.inputSize)")
+        report.addField("examples", .int(count))
+        report.addField("samples", .int(samples))
+        report.addField("batch", .int(batch))
+        report.addField("split", .string(splitName))
+    }
+
+    /// `explain bits-per-dim`: −ELBO and −log p̂(x) of the same examples, in nats and in bits per dimension.
+    private static func addBitsPerDimension(_ estimate: LogLikelihoodEstimate, dimension: Int, to report: inout Report) {
+        let bits = Double(dimension) * Double.log(2)
+        var table = TextTable(alignments: [.left, .right, .left, .right, .left])
+        table.append(["  loss = −ELBO", Format.fixed(-estimate.elbo.mean, decimals: 2), "nats/example", Format.fixed(-estimate.elbo.mean / bits, decimals: 4),
+                      "bits/dim, lower is better"])
+        table.append(["  −log p̂(x)", Format.fixed(-estimate.logLikelihood.mean, decimals: 2), "nats/example",
+                      Format.fixed(-estimate.logLikelihood.mean / bits, decimals: 4), "bits/dim, lower is better"])
+        report.addTable(table)
+        let gap = estimate.gap.mean
+        report.addText("\(mark(gap >= 0)) −log p̂(x) ≤ −ELBO: the bound is higher by the gap,")
+        report.addText("  \(Format.fixed(gap, decimals: 2)) / (\(dimension) · ln 2) = \(Format.fixed(gap / bits, decimals: 4)) bits/dim")
+        report.addField("loss_bpd", .number(-estimate.elbo.mean / bits))
+        report.addField("nll_bpd", .number(-estimate.logLikelihood.mean / bits))
     }
 
     /// Examples `explain` evaluates the ELBO terms on, and the importance-sampling budget for logpx

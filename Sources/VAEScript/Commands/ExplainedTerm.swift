@@ -3,7 +3,8 @@
 /// The texts are broken by hand to fit 78 columns, so they read well on an 80-column projector
 /// and in a log; a narrower terminal wraps them further at blanks.
 enum ExplainedTerm: String, CaseIterable {
-    case recon, kl, elbo, loss, logpx, gap, nll, bce, sign, draws
+    case recon, kl, elbo, loss, logpx, gap, nll, bce, sign, draws, reduction
+    case bitsPerDim = "bits-per-dim"
 
     /// One row per term for the overview: name, formula, what to expect of it.
     static let overviewRows: [[String]] = [
@@ -19,7 +20,14 @@ enum ExplainedTerm: String, CaseIterable {
         ["draws", "common random numbers", "why a command repeats its numbers"],
     ]
 
+    /// How logs report the terms, for the overview's second part.
+    static let reportingRows: [[String]] = [
+        ["reduction", "per example, summed over the batch, or averaged over pixels too"],
+        ["bits-per-dim", "nats per example / (D · ln 2), as papers report it"],
+    ]
+
     static let overviewHeader = "The terms of the VAE objective, per example x, in nats (natural-log units):"
+    static let reportingHeader = "How logs report them ('whatis NUMBER' names the convention of a logged number):"
     static let overviewFooter = "'explain TERM' derives one; with data and a model loaded, with their numbers."
 
     var explanation: String {
@@ -104,6 +112,37 @@ enum ExplainedTerm: String, CaseIterable {
               grows. K = 1 is the ELBO's own estimate, so
               ELBO ≤ E[log p̂_K(x)] ≤ log p(x). 'logpx' prints it with the ELBO, the
               gap and NLL = −log p̂(x).
+            """
+        case .reduction:
+            """
+            reduction: how a loss is combined over pixels and examples; lower is better
+              One objective, many numbers. The loss of one example sums over its D pixels
+              and Z latent dimensions:
+                loss = BCE + KL,  BCE = −Σ_d [x_d log x̂_d + (1 − x_d) log(1 − x̂_d)],
+                KL = ½ Σ_j (μ_j² + σ_j² − log σ_j² − 1)
+              A batch of B examples is then reduced in one of four ways:
+                per example            (1/B) Σ_b loss_b       pytorch/examples' printed loss
+                summed over the batch  Σ_b loss_b             reduction='sum'
+                averaged over pixels   (1/(B·D)) Σ_b loss_b   reduction='mean', the default
+                pixels, batch summed   (1/D) Σ_b loss_b
+              Scaling a loss by a constant moves no minimum (and Adam ignores a constant
+              scale of the gradient), so these four train alike. The slip is to reduce the
+              two terms differently:
+                mean-BCE + KL = BCE/D + KL = (BCE + D·KL)/D
+              the β-VAE loss with β = D, divided by D: the KL weighted D times too much, and
+              the codes collapse onto the prior (scripts/examples/mean-vs-sum.vae).
+              'whatis NUMBER' names the reduction a logged number follows.
+            """
+        case .bitsPerDim:
+            """
+            bits-per-dim: a loss in bits per value, as papers report it; lower is better
+              bpd = (nats per example) / (D · ln 2): dividing by D gives nats per pixel,
+              dividing by ln 2 turns nats into bits (log₂ e ≈ 1.4427). On MNIST's 784
+              pixels, 100 nats per example is 100 / (784 · ln 2) ≈ 0.184 bits/dim.
+              Papers on images report −log₂ p(x) per dimension, log p(x) estimated by
+              importance sampling ('logpx'); the loss −ELBO in bits/dim is an upper bound
+              on it, higher by the gap. 'loss bpd=true' prints the loss this way, and
+              'whatis' recognises a number in bits per dimension.
             """
         case .gap:
             """
