@@ -26,8 +26,9 @@ let package = Package(
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
 
         // MARK: - Libraries
-        // The bytes on disk: a leaf that imports nothing of ours (and no BLAS).
-        .target(name: "VAEFormats", dependencies: ["CZlib"], exclude: ["README.md"], resources: [.copy("Resources/MNIST")]),
+        // The bytes on disk: a leaf that imports nothing of ours (and no BLAS). The MNIST subset is
+        // compiled in (EmbeddedMNIST+Data.swift), not a resource: a bundle is not found beside a copied binary.
+        .target(name: "VAEFormats", dependencies: ["CZlib"], exclude: ["README.md", "EmbeddedMNIST.md"]),
         // The engine: the math, on BLAS. It opens no file; the language hands it what the formats read.
         .target(
             name: "VAEKit",

@@ -8,8 +8,8 @@ public enum DataFileError: DescribedError, Equatable {
     /// A folder lacks one of the four standard files (`file` is its stem, e.g. "train-images").
     /// `inDataFolder` is true for the per-user data folder, whose other files were found.
     case missingStandardFile(folder: String, file: String, inDataFolder: Bool)
-    /// The embedded subset is absent from the resource bundle (a packaging fault).
-    case embeddedSubsetMissing
+    /// The subset compiled into vaesh does not decode (a damaged binary or generated source).
+    case embeddedSubsetDamaged
 
     // MARK: - IDX
     /// The first four bytes are not an IDX magic number (00 00 type rank).
@@ -60,8 +60,8 @@ public enum DataFileError: DescribedError, Equatable {
             return error.message
         case .missingStandardFile(let folder, let file, _):
             return "\(folder): no \(file) file (looked for \(StandardFile.named(file)?.candidateNames.joined(separator: ", ") ?? file))"
-        case .embeddedSubsetMissing:
-            return "the embedded MNIST subset is missing from vaesh's resources"
+        case .embeddedSubsetDamaged:
+            return "the MNIST subset built into vaesh does not decode: this vaesh binary is damaged"
         case .badMagic(let path, let found):
             let bytes = found.map { hex($0) }.joined(separator: " ")
             return "\(path): not an IDX file: magic number \(bytes), expected 00 00 08 followed by the rank"
@@ -111,7 +111,7 @@ public enum DataFileError: DescribedError, Equatable {
             return "run scripts/fetch-mnist to complete the data folder, or empty it to use the embedded subset"
         case .missingStandardFile:
             return "a data folder holds train-images, train-labels, t10k-images and t10k-labels, each raw or .gz"
-        case .embeddedSubsetMissing:
+        case .embeddedSubsetDamaged:
             return "reinstall vaesh, or run scripts/fetch-mnist to install full MNIST in the data folder"
         case .badMagic:
             return "IDX files (MNIST, Fashion-MNIST, KMNIST) start 00 00 08 then the rank, raw or gzip'd"

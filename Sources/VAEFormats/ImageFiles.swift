@@ -36,9 +36,24 @@ public struct ImageArray: Sendable {
     public var dimension: Int { width * height }
 
     /// An IDX images file, (N, rows, columns) or (N, D), with its optional labels file (N).
-    /// Rank-2 images are square when D is a square, else one row of D.
+    /// Rank-2 images are square when D is a square, else one row of D. The images are checked
+    /// before the labels are read, so a file's own fault is reported before its labels'.
     public static func idx(images: String, labels: String?) throws(DataFileError) -> ImageArray {
         let array = try IDX.read(images)
+        let size = try imageSize(array, named: images)
+        var labelFile: (IDXArray, String)?
+        if let labels { labelFile = (try IDX.read(labels), labels) }
+        return try assemble(array, named: images, size: size, labels: labelFile)
+    }
+
+    /// IDX images and labels already read (`named` stands for the images' path in messages, the
+    /// labels carry theirs), with the same checks as files.
+    public static func idx(images array: IDXArray, named images: String, labels: (IDXArray, String)?) throws(DataFileError) -> ImageArray {
+        try assemble(array, named: images, size: imageSize(array, named: images), labels: labels)
+    }
+
+    /// The width and height of IDX images, checked.
+    private static func imageSize(_ array: IDXArray, named images: String) throws(DataFileError) -> (width: Int, height: Int) {
         let dimensions = array.dimensions
         let width: Int, height: Int
         switch dimensions.count {
@@ -59,19 +74,24 @@ public struct ImageArray: Sendable {
         guard !width.multipliedReportingOverflow(by: height).overflow else {
             throw .sizeOverflow(path: images, dimensions: dimensions)
         }
+        return (width, height)
+    }
+
+    /// Checked images with their labels, checked against them.
+    private static func assemble(_ array: IDXArray, named images: String, size: (width: Int, height: Int),
+                                 labels labelFile: (IDXArray, String)?) throws(DataFileError) -> ImageArray {
+        let count = array.dimensions[0]
         var labelValues: [UInt8]?
-        if let labels {
-            let labelArray = try IDX.read(labels)
+        if let (labelArray, labels) = labelFile {
             guard labelArray.dimensions.count == 1 else {
                 throw .unsupportedRank(path: labels, rank: labelArray.dimensions.count, expected: "1 (count) for labels")
             }
-            guard labelArray.dimensions[0] == dimensions[0] else {
-                throw .countMismatch(images: images, imageCount: dimensions[0], labels: labels,
-                                     labelCount: labelArray.dimensions[0])
+            guard labelArray.dimensions[0] == count else {
+                throw .countMismatch(images: images, imageCount: count, labels: labels, labelCount: labelArray.dimensions[0])
             }
             labelValues = labelArray.elements
         }
-        return ImageArray(source: images, count: dimensions[0], width: width, height: height,
+        return ImageArray(source: images, count: count, width: size.width, height: size.height,
                           pixels: .bytes(array.elements), labels: labelValues)
     }
 

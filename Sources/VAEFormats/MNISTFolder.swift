@@ -95,12 +95,10 @@ public enum MNISTFolder {
         return Found(files: subset, name: "mnist-subset")
     }
 
-    /// The MNIST subset that ships inside vaesh: the first 10,000 training and 2,000 test images.
+    /// The MNIST subset that ships inside vaesh: the first 10,000 training and 2,000 test images,
+    /// compiled into the binary (`EmbeddedMNIST`), so a copied or installed `vaesh` has it too.
     public static func embeddedSubset() throws(DataFileError) -> ImageFiles {
-        guard let url = Bundle.module.url(forResource: "MNIST", withExtension: nil) else {
-            throw .embeddedSubsetMissing
-        }
-        return try files(in: url.path, origin: "embedded MNIST subset (the first 10,000 training and 2,000 test images of MNIST)")
+        try EmbeddedMNIST.read()
     }
 
     /// The four standard files in `path` (any MNIST-family folder), each named

@@ -3,10 +3,11 @@ import RealModule
 // The objective of Kingma & Welling (2014), per example x:
 //
 //   ELBO(x) = E_q(z|x)[log p(x|z)] − KL(q(z|x) ‖ p(z))   ≤ log p(x)      — maximised
-//   loss(x) = −ELBO(x) = NLL + KL                                         — minimised by the optimiser
+//   loss(x) = −ELBO(x) = −E_q[log p(x|z)] + KL                           — minimised by the optimiser
 //
 // `reconstruction` below is always E_q[log p(x|z)] (a log-likelihood: larger is better, ≤ 0 for a
-// Bernoulli), never the negative log-likelihood. Nothing here is negated twice: the only minus
+// Bernoulli), never its negative (the reconstruction loss; "NLL" is kept for −log p(x), as the
+// VAE literature uses it). Nothing here is negated twice: the only minus
 // sign between the ELBO and the loss is `loss = −elbo`.
 
 /// The examples a pass reads: anything that can copy chosen examples into the rows of a batch.
@@ -340,17 +341,20 @@ extension VAE {
 
     /// Every term of the objective on `indices` of `source` (all of it when nil), with S draws
     /// per example from `draws` (common random numbers: the same z for the same examples, see
-    /// `Draws`). Returns nil when `shouldStop` answers true between chunks.
+    /// `Draws`). Returns nil when `shouldStop` answers true between chunks; `progress` hears the
+    /// fraction done after each chunk (for a progress bar).
     public func evaluate(_ source: any ExampleSource, indices: [Int]? = nil, samples: Int = 1, draws: Draws,
-                         keepPerExample: Bool = false, shouldStop: () -> Bool = { false }) -> ELBOTerms? {
+                         keepPerExample: Bool = false, shouldStop: () -> Bool = { false },
+                         progress: (Double) -> Void = { _ in }) -> ELBOTerms? {
         var noise = NoiseFiller(draws)
-        return evaluate(source, indices: indices, samples: samples, noise: &noise, keepPerExample: keepPerExample, shouldStop: shouldStop)
+        return evaluate(source, indices: indices, samples: samples, noise: &noise, keepPerExample: keepPerExample,
+                        shouldStop: shouldStop, progress: progress)
     }
 
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     func evaluate(_ source: any ExampleSource, indices: [Int]?, samples: Int, noise: inout NoiseFiller,
-                  keepPerExample: Bool, shouldStop: () -> Bool) -> ELBOTerms? {
+                  keepPerExample: Bool, shouldStop: () -> Bool, progress: (Double) -> Void = { _ in }) -> ELBOTerms? {
         precondition(samples >= 1, "evaluate: samples must be at least 1")
         precondition(source.dimension == inputSize, "evaluate: data has \(source.dimension) values per example, model \(inputSize)")
         let chosen = indices ?? Array(0..<source.exampleCount)
@@ -385,6 +389,7 @@ extension VAE {
                                         (0..<samples).map { Double(w.klMonteCarlo.pointer[$0]) })
             }
             start += rows
+            progress(Double(start) / Double(chosen.count))
         }
 
         // The ELBO's mean is recon − KL of the means, not the mean of the differences (which can

@@ -38,17 +38,20 @@ extension VAE {
 
     /// The importance-weighted estimate of log p(x) with K samples for each of `indices`, drawn
     /// from `draws`: with common random numbers, draw k of an example is draw k of `evaluate`.
+    /// `progress` hears the fraction of the draws done after each pass through the decoder.
     public func logLikelihood(_ source: any ExampleSource, indices: [Int]? = nil, importanceSamples k: Int,
-                              draws: Draws, shouldStop: () -> Bool = { false }) -> LogLikelihoodEstimate? {
+                              draws: Draws, shouldStop: () -> Bool = { false },
+                              progress: (Double) -> Void = { _ in }) -> LogLikelihoodEstimate? {
         var noise = NoiseFiller(draws)
-        return logLikelihood(source, indices: indices, importanceSamples: k, noise: &noise, shouldStop: shouldStop)
+        return logLikelihood(source, indices: indices, importanceSamples: k, noise: &noise, shouldStop: shouldStop, progress: progress)
     }
 
     /// Draws for an example come in chunks; a running log-sum-exp keeps the estimate stable.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     func logLikelihood(_ source: any ExampleSource, indices: [Int]?, importanceSamples k: Int,
-                       noise: inout NoiseFiller, shouldStop: () -> Bool) -> LogLikelihoodEstimate? {
+                       noise: inout NoiseFiller, shouldStop: () -> Bool,
+                       progress: (Double) -> Void = { _ in }) -> LogLikelihoodEstimate? {
         precondition(k >= 1, "logLikelihood: K must be at least 1")
         precondition(source.dimension == inputSize, "logLikelihood: data has \(source.dimension) values per example, model \(inputSize)")
         let chosen = indices ?? Array(0..<source.exampleCount)
@@ -91,6 +94,7 @@ extension VAE {
                     }
                 }
                 done += draws
+                progress((Double(start) * Double(k) + Double(rows) * Double(done)) / (Double(chosen.count) * Double(k)))
             }
             for n in 0..<rows {
                 logLikelihoods.append(runningMax[n] + Double.log(runningSum[n]) - Double.log(Double(k)))

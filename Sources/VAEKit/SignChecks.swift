@@ -110,12 +110,13 @@ extension Trainer {
     /// `draws`, the training objective on the same draws, log p̂(x) with K = `importanceSamples`
     /// from `draws` too, and one step on a copy of the model on `stepBatch` (`stepNoise`,
     /// learning rate halved until the loss falls). This trainer is not changed. Nil when
-    /// `shouldStop` answers true between chunks.
+    /// `shouldStop` answers true between chunks. `progress` hears the fraction of log p̂(x)'s
+    /// draws done, which is nearly all of the time it takes.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public func signChecks(_ source: any ExampleSource, indices: [Int], samples: Int, importanceSamples: Int,
                            stepBatch: Matrix<T>, learningRate: Double, draws: Draws, stepNoise: RandomSource,
-                           shouldStop: () -> Bool = { false }) -> SignChecks? {
+                           shouldStop: () -> Bool = { false }, progress: (Double) -> Void = { _ in }) -> SignChecks? {
         guard let terms = model.evaluate(source, indices: indices, samples: samples, draws: draws,
                                          keepPerExample: true, shouldStop: shouldStop),
               let perExample = terms.perExample else { return nil }
@@ -124,7 +125,7 @@ extension Trainer {
         let trainingLoss = model.objective(examples, rows: indices.count, samples: samples, weights: .loss(),
                                            reduction: .mean, draws: draws, examples: indices)
         guard let importance = model.logLikelihood(source, indices: indices, importanceSamples: importanceSamples,
-                                                   draws: draws, shouldStop: shouldStop) else { return nil }
+                                                   draws: draws, shouldStop: shouldStop, progress: progress) else { return nil }
         let gap = Estimate(values: zip(importance.perExample, perExample.elbo).map { $0 - $1 })
         let (step, halvings) = stepOnACopy(on: stepBatch, learningRate: learningRate, random: stepNoise)
         return SignChecks(terms: terms, trainingLoss: trainingLoss, importance: importance, gap: gap,

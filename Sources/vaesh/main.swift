@@ -59,6 +59,15 @@ struct VaeshCommand: ParsableCommand {
     @Flag(name: .customLong("no-rc"), help: "Don't run ~/.vaeshrc first.")
     var noRC = false
 
+    @Option(help: ArgumentHelp(
+        "Lay output out for N columns: tables, text, charts and pictures (0: no wrapping).",
+        discussion: "Default: the terminal's width; 80 when output is not a terminal.", valueName: "n"))
+    var width: Int?
+
+    /// For scripts/install: the manual page, written from these flags and the command table.
+    @Flag(name: .customLong("man-page"), help: .hidden)
+    var manPage = false
+
     @Flag(help: ArgumentHelp(
         "Run the script files one command at a time: show each command that prints results and wait for a key (Enter: run it, c: run the rest, q: stop).",
         discussion: "Commands that print no results (\(silentCommands)) run without a stop; a passing assert shows ✓ and its condition. "
@@ -69,6 +78,12 @@ struct VaeshCommand: ParsableCommand {
         "Serve a Jupyter kernel: requests and results as JSON lines on standard input and output.",
         discussion: "The vaesh Jupyter kernel starts vaesh this way (jupyter/README.md); ~/.vaeshrc is not run, so a notebook runs the same everywhere."))
     var kernelProtocol = false
+
+    mutating func validate() throws {
+        if let width, width != 0, width < Session.narrowestWidth {
+            throw ValidationError("--width must be 0 (no wrapping) or at least \(Session.narrowestWidth) columns, not \(width)")
+        }
+    }
 
     /// The commands `--step` does not stop before, from the command table: "let, set, …".
     private static var silentCommands: String {
@@ -98,7 +113,11 @@ func run(_ arguments: VaeshCommand) -> Int32 {
     options.isTerminal = stdoutIsTerminal
     // https://no-color.org: any non-empty NO_COLOR turns colour off.
     options.noColor = !stdoutIsTerminal || (getenv("NO_COLOR").map { $0.pointee != 0 } ?? false)
+    // A dumb terminal (Emacs' shell, some CI consoles) shows escape sequences as garbage.
+    let term = getenv("TERM").map { String(cString: $0) } ?? ""
+    options.terminalHandlesEscapes = !term.isEmpty && term != "dumb"
     options.terminalWidth = terminalColumns
+    options.width = arguments.width
     options.stepping = arguments.step && stdinIsTerminal
 
     if arguments.kernelProtocol {
@@ -225,6 +244,10 @@ if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "kernel" {
 }
 
 let arguments = parsedOrExit(VaeshCommand.self) { try VaeshCommand.parse() }
+if arguments.manPage {
+    print(ManPage.render(), terminator: "")
+    exit(0)
+}
 let status = run(arguments)
 fflush(stdout)
 exit(status)

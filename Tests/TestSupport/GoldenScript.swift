@@ -22,7 +22,9 @@ import Foundation
 /// - `# expect hint: TEXT` — if present, the `hint:` lines of stderr are exactly these, in order.
 /// - `# expect outcome: finished N | quit N | aborted` — how the run ended; without it,
 ///   `finished E` where E is the number of `# expect error:` lines.
-/// - `# options: keep-going json echo interactive seed=N` — how to run the script.
+/// - `# options: keep-going json echo interactive seed=N width=N` — how to run the script
+///   (`width=N` lays the output out for N columns, as `vaesh --width N`; the default is 80, as
+///   for any output that is not a terminal).
 ///
 /// Files and directories whose name starts with `_` are helpers (e.g. sourced by a test), not tests.
 public struct GoldenScript: Sendable {
@@ -57,6 +59,11 @@ public struct GoldenScript: Sendable {
     /// The value of `seed=N` in the options, if any.
     public var seed: UInt64? {
         options.lazy.compactMap { $0.hasPrefix("seed=") ? UInt64($0.dropFirst(5)) : nil }.first
+    }
+
+    /// The value of `width=N` in the options, if any.
+    public var width: Int? {
+        options.lazy.compactMap { $0.hasPrefix("width=") ? Int($0.dropFirst(6)) : nil }.first
     }
 
     /// Every difference between the run and the expectations, as readable lines; empty when it matches.

@@ -15,7 +15,7 @@ import VAEKit
         (.missingStandardFile(folder: "dir", file: "train-labels", inDataFolder: false),
          "dir: no train-labels file (looked for train-labels-idx1-ubyte.gz, train-labels-idx1-ubyte, "
          + "train-labels.idx1-ubyte.gz, train-labels.idx1-ubyte)"),
-        (.embeddedSubsetMissing, "the embedded MNIST subset is missing from vaesh's resources"),
+        (.embeddedSubsetDamaged, "the MNIST subset built into vaesh does not decode: this vaesh binary is damaged"),
         (.badMagic(path: "a.idx", found: [0x1F, 0x8C, 0, 0xFF]),
          "a.idx: not an IDX file: magic number 1F 8C 00 FF, expected 00 00 08 followed by the rank"),
         (.unsupportedElementType(path: "a.idx", code: 0x0D),

@@ -139,6 +139,21 @@ import VAEScript
                 + "train 10,000, test 2,000; 28×28; grey levels x/255")
     }
 
+    @Test func embeddedSubsetIsDecodedFromBase64() {
+        #expect(EmbeddedMNIST.decodeBase64("") == [])
+        #expect(EmbeddedMNIST.decodeBase64("TWFu") == Array("Man".utf8))
+        #expect(EmbeddedMNIST.decodeBase64("TWE=") == Array("Ma".utf8))
+        #expect(EmbeddedMNIST.decodeBase64("TQ==") == Array("M".utf8))
+        #expect(EmbeddedMNIST.decodeBase64("/+8=") == [0xFF, 0xEF])
+        for damaged in ["TQ=", "T*==", "=QTQ", "TQ=A", "TWFu\n"] {
+            #expect(EmbeddedMNIST.decodeBase64(damaged) == nil, "\(damaged.debugDescription)")
+        }
+        // The four files are gzip'd IDX: they start with gzip's magic number.
+        for text in [EmbeddedMNIST.trainImages, EmbeddedMNIST.trainLabels, EmbeddedMNIST.testImages, EmbeddedMNIST.testLabels] {
+            #expect(EmbeddedMNIST.decodeBase64(text)?.prefix(2) == [0x1F, 0x8B])
+        }
+    }
+
     @Test func embeddedSubsetPixels() throws {
         let dataset = try Dataset.embeddedMNIST(options: DataOptions(validationCount: 1000))
         #expect(dataset.train.count == 9_000 && dataset.validation?.count == 1_000)

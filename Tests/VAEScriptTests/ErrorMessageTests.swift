@@ -36,8 +36,6 @@ struct ErrorMessageTests {
         """),
         ("show", """
         tour.vae:1:1: error: 'show' needs one of: settings
-        show
-        ^
         """),
         ("load cvs", """
         tour.vae:1:6: error: unknown subcommand 'cvs' for 'load'
@@ -108,14 +106,10 @@ struct ErrorMessageTests {
         // Missing, extra and repeated arguments.
         ("load idx labels=l.idx", """
         tour.vae:1:1: error: missing required argument 'images' for 'load idx'
-        load idx labels=l.idx
-        ^
         hint: type 'help load idx' for its arguments
         """),
         ("source", """
         tour.vae:1:1: error: missing required argument 'file' for 'source'
-        source
-        ^
         hint: type 'help source' for its arguments
         """),
         ("vars everything", """
@@ -148,25 +142,17 @@ struct ErrorMessageTests {
         // Prerequisites and engine errors.
         ("train", """
         tour.vae:1:1: error: no model yet: run 'model' or 'open FILE' first
-        train
-        ^
         """),
         ("load idx images=a.idx", """
         tour.vae:1:1: error: train-images.gz: truncated: expected 47040016 bytes, found 1024
-        load idx images=a.idx
-        ^
         hint: download it again with scripts/fetch-mnist
         """),
         // Expressions.
         ("let kl = -0.3\nassert kl >= 0", """
         tour.vae:2:1: error: assertion failed: kl >= 0 (kl = -0.3)
-        assert kl >= 0
-        ^
         """),
         ("let loss = 1\nlet elbo = -1.0000001\nassert loss ~= -elbo and loss > 2", """
         tour.vae:3:1: error: assertion failed: loss ~= -elbo and loss > 2 (loss = 1, elbo = -1.0000001)
-        assert loss ~= -elbo and loss > 2
-        ^
         """),
         ("let kl = 1\nassert kll >= 0", """
         tour.vae:2:8: error: unknown variable 'kll'; did you mean 'kl'?
@@ -216,8 +202,6 @@ struct ErrorMessageTests {
         """),
         ("set", """
         tour.vae:1:1: error: nothing to set
-        set
-        ^
         hint: write 'set KEY=VALUE', e.g. 'set lr=1e-4'; 'show settings' lists the keys
         """),
         // The caret keeps tabs so it lines up under them.

@@ -35,6 +35,7 @@ struct GoldenScriptTests {
         options.json = golden.options.contains("json")
         options.echo = golden.options.contains("echo")
         options.seed = golden.seed ?? 0
+        options.width = golden.width
         // Interactively there is no script name, as at the keyboard.
         let interactive = golden.options.contains("interactive")
         let run = runScript(text, name: interactive ? nil : file.path, options: options, interactive: interactive)

@@ -234,8 +234,6 @@ struct InputLoopTests {
         #expect(InputLoop.run(StringLineSource("broken"), name: nil, session: session) == .finished(failures: 1))
         #expect(output.standardError == """
         error: internal error: 'broken' reads an argument 'nope' it does not declare
-        broken
-        ^
         hint: this is a bug in vaesh, not in your script; please report it
 
         """)

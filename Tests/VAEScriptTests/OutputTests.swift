@@ -32,7 +32,7 @@ struct OutputTests {
         report.add(.count("examples", 10000))
         report.addField("split", .string("test"))
         report.addText("The closed form is never negative.")
-        #expect(report.humanText == """
+        #expect(report.humanText() == """
         KL(q‖p)  = 25.12 ± 0.31 nats/example  ≥ 0, lower is better
         examples = 10000
 

@@ -63,11 +63,11 @@ struct PicturesTests {
         #expect(TerminalPicture.paletteGrey(3) == 16)
     }
 
-    @Test func mnistTilesShrinkToFourteenColumns() {
+    @Test func mnistTilesShrinkToFourteenColumnsWhenARowDoesNotFit() {
         #expect(TerminalPicture.shrinkFactor(tileWidth: 28) == 2)
         #expect(TerminalPicture.shrinkFactor(tileWidth: 16) == 1)
         let tile = GreyImage(width: 28, height: 28, fill: 1)
-        let text = TerminalPicture.render(tile, style: .ascii)
+        let text = TerminalPicture.render(tile, style: .ascii, width: 20)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
         #expect(lines.count == 7)
         #expect(lines.allSatisfy { $0 == String(repeating: "@", count: 14) })

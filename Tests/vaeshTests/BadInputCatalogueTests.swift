@@ -8,7 +8,8 @@ import Testing
 ///
 /// Every case runs `vaesh --no-rc --keep-going setup.vae bad.vae after.vae` in a fresh sandbox:
 /// - `setup.vae` loads a 24-image CSV data set (4×4 pixels, 8 test images), builds a 16-8-2 model,
-///   sets a variable, then prints `info`, `kl index=0` and `vars`;
+///   sets a variable, runs the case's `preamble` (commands that set up what the case needs, such
+///   as a variable made stale), then prints `info`, `kl index=0` and `vars`;
 /// - `bad.vae` is the case (`$D` stands for the sandbox folder, where the fixtures are);
 /// - `after.vae` prints `info`, `kl index=0` and `vars` again.
 ///
@@ -25,11 +26,14 @@ struct BadInput: Sendable, CustomTestStringConvertible {
     /// `line:column` of the error in bad.vae; nil for an error about the file itself.
     var at: String?
     var status: Int32 = 1
+    /// Lines run at the end of setup.vae, before the state is printed (`$D` as in the script).
+    var preamble = ""
 
     var testDescription: String { name }
 
-    init(_ name: String, _ script: String, error: String, at: String?, status: Int32 = 1) {
+    init(_ name: String, _ script: String, error: String, at: String?, status: Int32 = 1, after preamble: String = "") {
         self.init(name, bytes: Array(script.utf8), error: error, at: at, status: status)
+        self.preamble = preamble
     }
 
     init(_ name: String, bytes: [UInt8], error: String, at: String?, status: Int32 = 1) {
@@ -225,7 +229,36 @@ enum Catalogue {
         BadInput("whatis: batch=0", "whatis 105.6 batch=0", error: "invalid value '0' for 'batch' of 'whatis': must be ≥ 1", at: "1:20"),
     ]
 
-    static let all = arguments + extremes + syntax + files + corrupt + whatis
+    /// Variables that no longer describe the model or data, the draws setting, and the options
+    /// and words added with them.
+    static let state: [BadInput] = [
+        BadInput("stale variable: assert after a new model", "assert elbo <= 0",
+                 error: "'elbo' describes an earlier model: it was computed by 'elbo limit=4', and 'model hidden=8 latent=2' has changed the model since",
+                 at: "1:8", after: "elbo limit=4\nmodel hidden=8 latent=2"),
+        BadInput("stale variable: echo after new data", "echo \"gap {elbo - 1}\"",
+                 error: "'elbo' describes other data: it was computed by 'elbo limit=4', and 'load csv", at: "1:12",
+                 after: "elbo limit=4\nload csv $D/tiny.csv test=$D/tiny-test.csv"),
+        BadInput("stale variable: let after a step", "let g = logpx + 1",
+                 error: "'logpx' describes an earlier model: it was computed by 'logpx limit=2 k=10', and 'step' has changed the model since",
+                 at: "1:9", after: "logpx limit=2 k=10\nstep"),
+        BadInput("stale variable: pause after undo", "pause \"{logpx}\"",
+                 error: "'logpx' describes an earlier model: it was computed by 'logpx limit=2 k=10', and 'undo' has changed the model since",
+                 at: "1:9", after: "step\nlogpx limit=2 k=10\nundo"),
+        BadInput("set draws: not a choice", "set draws=sometimes", error: "invalid value 'sometimes' for 'draws' of 'set': expected one of common, fresh", at: "1:11"),
+        BadInput("set draws: a typo", "set draws=fresj", error: "invalid value 'fresj' for 'draws' of 'set': expected one of common, fresh; did you mean 'fresh'?", at: "1:11"),
+        BadInput("set draws: empty", "set draws=", error: "invalid value '' for 'draws' of 'set'", at: "1:11"),
+        BadInput("sample: scale= without out=", "sample scale=4", error: "scale= sets the size of a PNG file, and sample is not writing one", at: "1:14"),
+        BadInput("sample: scale=0", "sample scale=0 out=$D/s.png", error: "invalid value '0' for 'scale' of 'sample': must be in [1, 32]", at: "1:14"),
+        BadInput("curves: scale= with a CSV file", "curves out=$D/c.csv scale=2", error: "scale= sets the size of a PNG file, and curves is not writing one", at: "1:27"),
+        BadInput("active-units: one example", "active-units limit=1", error: "active units need at least 2 examples", at: "1:20"),
+        BadInput("active-units: a split misspelt", "active-units split=valid", error: "invalid value 'valid' for 'split' of 'active-units'", at: "1:20"),
+        BadInput("help: one word of a command", "help sign", error: "unknown command 'sign'; did you mean 'show-sign'?", at: "1:6"),
+        BadInput("show sign for show-sign", "show sign", error: "unknown subcommand 'sign' for 'show'; did you mean 'show-sign'?", at: "1:6"),
+        BadInput("explain: a term misspelt", "explain nlll", error: "invalid value 'nlll' for 'term' of 'explain'", at: "1:9"),
+        BadInput("echo: a hole with blanks, never closed", "echo {1 + 1", error: "unclosed '{' in text", at: "1:6"),
+    ]
+
+    static let all = arguments + extremes + syntax + files + corrupt + whatis + state
 }
 
 // MARK: - The run
@@ -240,13 +273,15 @@ enum Catalogue {
             load csv \(directory)/tiny.csv test=\(directory)/tiny-test.csv
             model hidden=8 latent=2
             let sentinel = 42
+            \(bad.preamble.replacingOccurrences(of: "$D", with: directory))
             echo "=== state"
             info
             kl index=0
             vars
+            echo "=== end"
 
             """)
-        let after = try sandbox.write("after.vae", "echo \"=== state\"\ninfo\nkl index=0\nvars\n")
+        let after = try sandbox.write("after.vae", "echo \"=== state\"\ninfo\nkl index=0\nvars\necho \"=== end\"\n")
         let script: String
         switch String(decoding: bad.script, as: UTF8.self) {
         case "@directory": script = sandbox.path("folder")
@@ -294,12 +329,13 @@ enum Catalogue {
                 handle.closeFile()
             }
         }
-        // 3. The state the error found is the state after it.
-        let states = result.stdout.components(separatedBy: "=== state\n")
-        #expect(states.count == 3, "\(result)")
-        if states.count == 3 {
-            #expect(states[1] == states[2], "the session changed:\n--- before\n\(states[1])--- after\n\(states[2])")
-            #expect(states[2].contains("sentinel") && states[2].contains("16-8-2"))
+        // 3. The state the error found is the state after it (what the preamble printed before
+        // the first state, and what the bad script printed after it, are not state).
+        let states = result.stdout.components(separatedBy: "=== state\n").dropFirst().map { $0.components(separatedBy: "=== end\n")[0] }
+        #expect(states.count == 2, "\(result)")
+        if states.count == 2 {
+            #expect(states[0] == states[1], "the session changed:\n--- before\n\(states[0])--- after\n\(states[1])")
+            #expect(states[1].contains("sentinel") && states[1].contains("16-8-2"))
         }
     }
 

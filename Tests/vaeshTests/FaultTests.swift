@@ -172,7 +172,8 @@ struct FaultTests {
                                "load mnist limit=10; model hidden=6000 latent=20; save \(checkpoint)"])
         }
         func opens() throws -> Bool {
-            let result = try sandbox.run(["--no-rc", "-c", "load mnist limit=10; open \(checkpoint); kl index=0"], timeout: 120)
+            // --width 0: the long sandbox path would otherwise wrap the line this looks for.
+            let result = try sandbox.run(["--no-rc", "--width", "0", "-c", "load mnist limit=10; open \(checkpoint); kl index=0"], timeout: 120)
             return result.termination == .exited(0) && result.stdout.contains("opened \(checkpoint): 784-6000-20")
         }
         #expect(try save(seed: 0).finish(timeout: 120).termination == .exited(0))

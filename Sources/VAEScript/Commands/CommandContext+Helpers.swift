@@ -63,6 +63,15 @@ extension CommandContext {
         session.workbench.evaluationDraws(split: split, seed: settings.seed, fresh: settings.freshDraws)
     }
 
+    /// Runs `work`, which reports the fraction it has done, with a progress line and an ETA on a
+    /// terminal once it has run for half a second (`ProgressLine`); the line is gone when it ends.
+    func withProgress<Result>(_ label: String? = nil, _ work: ((Double) -> Void) -> Result) -> Result {
+        let line = ProgressLine(session: session)
+        defer { line.clear() }
+        let name = label ?? spec.name
+        return work { line.update(name, fraction: $0) }
+    }
+
     /// The batch and draws of a measured step (`step`, `show-sign`), fixed while nothing changes
     /// unless the `draws` setting is `fresh`.
     func measurementStream() -> RandomSource {
@@ -99,19 +108,48 @@ extension CommandContext {
         try outputFile(extensions: [".png"])
     }
 
+    /// The `scale=` of a PNG: 1 unless given, and only with out=FILE.png.
+    func pictureScale(out: String?) throws(ScriptError) -> Int {
+        let scale = try arguments.int("scale")
+        if arguments.givenNames.contains("scale"), out.map({ !$0.lowercased().hasSuffix(".png") }) ?? true {
+            throw failure(argument: "scale", "scale= sets the size of a PNG file, and \(spec.name) is not writing one",
+                          hint: "add out=FILE.png, e.g. '\(spec.name) out=\(spec.name).png scale=\(scale)'")
+        }
+        return scale
+    }
+
+    /// `image` drawn `scale` times larger and written to `out` as a PNG; refused before anything
+    /// is drawn when the result would be unreasonably large.
+    func writePicture(_ image: GreyImage, scale: Int, to out: String) throws(ScriptError) -> GreyImage {
+        let (width, height) = (image.width * scale, image.height * scale)
+        guard width * height <= Self.largestPicture else {
+            throw failure(argument: "scale", "scale=\(scale) would make a picture of \(Format.grouped(width))×\(Format.grouped(height)) pixels, "
+                          + "more than \(Format.grouped(Self.largestPicture))",
+                          hint: "use a smaller scale= (or fewer pictures)")
+        }
+        let scaled = image.scaled(by: scale)
+        try engine { () throws in try scaled.writePNG(to: out) }
+        return scaled
+    }
+
+    /// The most pixels a PNG is allowed: 16 megapixels (4096 × 4096, 64 MB while it is drawn),
+    /// far more than a slide needs.
+    static let largestPicture = 1 << 24
+
     /// Writes the grid to `out`, or shows it (in characters on a terminal, as a PNG in a notebook:
     /// `OutputSink.show`); then reports (one JSON object under --json).
     func show(_ grid: ImageGrid, command: String, description: String, out: String?,
               fields: (inout Report) -> Void) throws(ScriptError) {
         var report = Report(command: command)
-        let image = grid.image()
-        let size = "\(grid.rows)×\(grid.columns) grid, \(image.width)×\(image.height) pixels"
+        let scale = try pictureScale(out: out)
         if let out {
-            try engine { () throws in try image.writePNG(to: out) }
-            report.addText("wrote \(out) (\(size)): \(description)")
+            let image = try writePicture(grid.image(), scale: scale, to: out)
+            report.addText("wrote \(out) (\(grid.rows)×\(grid.columns) grid, \(image.width)×\(image.height) pixels"
+                           + (scale == 1 ? "" : ", each pixel \(scale)×\(scale)") + "): \(description)")
         } else {
+            let image = grid.image()
             report.addText(description + ":")
-            report.addPicture(Picture(image: image, description: "\(description) (\(size))",
+            report.addPicture(Picture(image: image, description: "\(description) (\(grid.rows)×\(grid.columns) grid, \(image.width)×\(image.height) pixels)",
                                       text: TerminalPicture.render(grid, style: TerminalPicture.style(for: session),
                                                                    width: TerminalPicture.availableWidth(for: session))))
         }
@@ -133,6 +171,15 @@ extension CommandTable {
         let decoder = ([configuration.latentSize] + configuration.resolvedDecoderHidden + [configuration.inputSize])
             .map(String.init).joined(separator: "-")
         return "\(configuration.activation.rawValue), \(configuration.likelihood.summary) likelihood, decoder \(decoder)"
+    }
+
+    /// Why a Bernoulli number on grey-level data is no likelihood; nil when the data are 0/1 or
+    /// the decoder is not Bernoulli.
+    static func greyLevelNote(_ likelihood: Likelihood, _ dataset: Dataset) -> String? {
+        guard likelihood == .bernoulli, !dataset.valuesAreBinary else { return nil }
+        return "note: these pixels are grey levels, not 0 or 1: a Bernoulli log p(x|z) on them is a cross-entropy, not a "
+            + "normalised likelihood, so these numbers are not comparable with published binarised-MNIST results "
+            + "(load with binarize=dynamic, static or threshold for those)"
     }
 
     static func optimizer(named name: String, for model: VAE<Float>, learningRate: Double) -> Optimizer<Float> {
@@ -159,8 +206,9 @@ struct TermRun {
         (dataset, trainer) = try context.requireDataAndModel()
         splitName = try context.arguments.string("split")
         split = try context.split(of: dataset, named: splitName)
-        samples = try context.arguments.optionalInt("samples") ?? context.settings.samples
-        // show-sign takes limit= but not index=.
+        // show-sign takes limit= but not index=; active-units draws no z, so it takes no samples=.
+        samples = context.spec.argument(named: "samples") == nil ? context.settings.samples
+            : try context.arguments.optionalInt("samples") ?? context.settings.samples
         index = context.spec.argument(named: "index") == nil ? nil : try context.arguments.optionalInt("index")
         let limit = try context.arguments.optionalInt("limit")
         if let index {
@@ -185,10 +233,12 @@ struct TermRun {
 
     /// Every term on the chosen examples; Ctrl-C stops it between chunks (an error, nothing set).
     func evaluate() throws(ScriptError) -> ELBOTerms {
-        guard let terms = trainer.model.evaluate(split, indices: indices, samples: samples, draws: draws,
-                                                 shouldStop: { context.isInterrupted }) else {
-            throw ScriptError.interrupted(at: context.location)
+        let model = trainer.model
+        let found = context.withProgress { progress in
+            model.evaluate(split, indices: indices, samples: samples, draws: draws,
+                           shouldStop: { context.isInterrupted }, progress: progress)
         }
+        guard let terms = found else { throw ScriptError.interrupted(at: context.location) }
         return terms
     }
 
@@ -203,10 +253,30 @@ struct TermRun {
         return "\(which) of \(dataset.name): \(Format.grouped(examples)) example\(examples == 1 ? "" : "s"), \(draws) each"
     }
 
-    /// A report that starts with the scope line and carries the example and draw counts.
-    func header(command: String, terms: ELBOTerms) -> Report {
+    /// What "±" means here: one standard error over the examples, or, for one example, over its
+    /// draws; nil when there is nothing to estimate one from (one example, one draw).
+    func standardErrorNote(examples: Int, draws: String?, drawCount: Int = 1) -> String? {
+        if examples > 1 {
+            return "± is one standard error of the mean over the \(Format.grouped(examples)) examples"
+                + (draws.map { " (\($0) each)" } ?? " (the closed form: no draws of z)")
+        }
+        guard let draws, drawCount > 1 else { return nil }
+        return "± is the Monte-Carlo standard error over the \(draws) of this one example"
+    }
+
+    /// A report that starts with the scope line and carries the example and draw counts. Without
+    /// `drawsZ` (the closed-form KL alone) it does not claim any draws.
+    func header(command: String, terms: ELBOTerms, drawsZ: Bool = true) -> Report {
         var report = Report(command: command)
-        report.addText(scope(examples: terms.examples, draws: "\(terms.samples) draw\(terms.samples == 1 ? "" : "s") of z"))
+        let draws = "\(terms.samples) draw\(terms.samples == 1 ? "" : "s") of z"
+        if drawsZ {
+            report.addText(scope(examples: terms.examples, draws: draws))
+        } else {
+            let which = index.map { "example \($0) of the \(splitName) split" } ?? "\(splitName) split"
+            report.addText("\(which) of \(dataset.name): \(Format.grouped(terms.examples)) example\(terms.examples == 1 ? "" : "s"), "
+                           + "the closed form (no draws of z)")
+        }
+        report.standardErrorNote = standardErrorNote(examples: terms.examples, draws: drawsZ ? draws : nil, drawCount: terms.samples)
         report.addField("split", .string(splitName))
         report.addField("examples", .int(terms.examples))
         report.addField("samples", .int(terms.samples))

@@ -91,12 +91,15 @@ public struct CommandContext {
     public var settings: Settings { session.settings }
 
     /// Prints the report (text or one JSON line) and sets a variable for every quantity, and
-    /// `<key>_se` for its standard error. Call it last: it is the command's visible commit.
+    /// `<key>_se` for its standard error; a quantity without one removes an earlier `<key>_se`,
+    /// which described other examples. Call it last: it is the command's visible commit.
     public func report(_ report: Report) {
         for quantity in report.quantities where quantity.setsVariable {
             setVariable(quantity.key, quantity.value, unit: quantity.unit, dependency: report.dependency)
             if let error = quantity.standardError {
                 setVariable(quantity.key + "_se", error, unit: quantity.unit, dependency: report.dependency)
+            } else {
+                session.removeVariable(quantity.key + "_se")
             }
         }
         session.emit(report)

@@ -52,8 +52,10 @@ extension CommandTable {
                 throw .unknownSubcommand("", command: name, choices: family, suggestion: nil, at: words[0].location)
             }
             let word = words[1].text
+            // `show sign` for `show-sign`: the two words joined make a command.
+            let joined = command(named: name + "-" + word).map(\.name)
             throw .unknownSubcommand(word, command: name, choices: family,
-                                     suggestion: Suggestions.closest(to: word, in: family), at: words[1].location)
+                                     suggestion: joined ?? Suggestions.closest(to: word, in: family), at: words[1].location)
         }
         throw .unknownCommand(name, suggestion: Suggestions.closest(to: name, in: commandWords), at: words[0].location)
     }

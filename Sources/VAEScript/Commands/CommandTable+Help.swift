@@ -1,32 +1,37 @@
 /// `help`, `help COMMAND` and the markdown reference, all generated from the table.
 extension CommandTable {
-    /// Commands grouped by topic, each with its abstract.
-    public func helpOverview() -> String {
-        let width = commands.map(\.name.count).max() ?? 0
+    /// Commands grouped by topic, each with its abstract, laid out for `width` columns (an
+    /// abstract that does not fit wraps under itself).
+    public func helpOverview(width: Int = TextLayout.unlimited) -> String {
         var text = "Commands (type 'help COMMAND' for details):\n"
+        // The widths of all topics together, so the abstracts line up from topic to topic.
+        var all = TextTable(indent: "  ")
+        for command in commands { all.append([command.name, command.abstract]) }
+        let widths = all.columnWidths(fitting: width)
         for topic in CommandTopic.allCases {
-            let inTopic = commands.filter { $0.topic == topic }
-            guard !inTopic.isEmpty else { continue }
-            text += "\n\(topic.rawValue)\n"
-            for command in inTopic {
-                let padding = String(repeating: " ", count: width - command.name.count)
-                text += "  \(command.name)\(padding)  \(command.abstract)\n"
-            }
+            var table = TextTable(indent: "  ")
+            for command in commands where command.topic == topic { table.append([command.name, command.abstract]) }
+            guard !table.rows.isEmpty else { continue }
+            text += "\n\(topic.rawValue)\n" + table.render(columnWidths: widths)
         }
         return text
     }
 
-    /// Usage, abstract, arguments, discussion, examples and aliases of one command.
-    public func help(for command: CommandSpec) -> String {
-        var text = "usage: \(command.usage)\n\n\(Self.sentence(command.abstract))\n"
+    /// Usage, abstract, arguments, discussion, examples and aliases of one command, laid out for
+    /// `width` columns: paragraphs wrapped at blanks, the arguments' table shortened.
+    public func help(for command: CommandSpec, width: Int = TextLayout.unlimited) -> String {
+        func paragraph(_ text: String) -> String {
+            TextLayout.wrap(text, width: width, hangingIndent: 0).joined(separator: "\n") + "\n"
+        }
+        var text = paragraph("usage: \(command.usage)") + "\n" + paragraph(Self.sentence(command.abstract))
         if !command.arguments.isEmpty {
-            var table = TextTable()
+            var table = TextTable(indent: "  ")
             for argument in command.arguments {
                 table.append([Self.argumentForm(argument), Self.argumentDescription(argument)])
             }
-            text += "\nArguments:\n" + table.render(indent: "  ")
+            text += "\nArguments:\n" + table.render(width: width)
         }
-        text += "\n\(command.discussion)\n"
+        text += "\n" + paragraph(command.discussion)
         if !command.examples.isEmpty {
             text += "\nExamples:\n" + command.examples.map { "  \($0)\n" }.joined()
         }

@@ -65,7 +65,8 @@ extension CommandTable {
             discussion: """
             Shows the loaded data (which set, split sizes, preprocessing), the model (architecture, \
             likelihood, parameter count, where it came from, epochs trained), the optimiser and \
-            the main settings.
+            the main settings. When the pixels are grey levels and the likelihood is Bernoulli it \
+            says that the numbers are then no normalised likelihood, and how to binarise.
             """,
             examples: ["info"],
             handler: showInfo
@@ -180,6 +181,10 @@ extension CommandTable {
         table.append(["settings", "seed \(settings.seed), samples \(settings.samples), k \(settings.k), batch \(settings.batch), lr \(Format.exact(settings.lr))"])
         table.append(["BLAS", "OpenBLAS, \(BLASThreads.count) threads"])
         report.addTable(table)
+        // The default model is Bernoulli too, so say it before one is built.
+        if let dataset = workbench.dataset, let note = greyLevelNote(workbench.model?.configuration.likelihood ?? .bernoulli, dataset) {
+            report.addText(note)
+        }
         context.report(report)
     }
 }

@@ -14,6 +14,7 @@ extension CommandTable {
             arguments: [
                 .positional("n", .int, default: 16, range: .between(1, 1024), abstract: "how many samples"),
                 .option("out", .path, abstract: "write a PNG grid here instead of showing it"),
+                pictureScaleArgument,
             ],
             abstract: "draw z from the prior N(0, I) and show the decoded pictures",
             discussion: """
@@ -22,9 +23,9 @@ extension CommandTable {
             the means for a Gaussian one), eight to a row. These are what the model believes \
             data look like; a model that has not been trained draws grey noise. With out=FILE.png \
             it writes an 8-bit grey PNG grid (2 pixels of padding) instead of showing it. Uses a \
-            fresh random stream from the session seed.
+            fresh random stream from the session seed. scale=N draws each pixel of the PNG as an N×N block.
             """,
-            examples: ["sample", "sample 64 out=samples.png", "sample n=8"],
+            examples: ["sample", "sample 64 out=samples.png", "sample n=8", "sample out=slide.png scale=8"],
             handler: sampleFromPrior
         ),
 
@@ -34,6 +35,7 @@ extension CommandTable {
                 .positional("n", .int, default: 8, range: .between(1, 1024), abstract: "how many examples, from the first"),
                 .option("split", .choice(SplitName.allCases.map(\.rawValue)), default: "test", abstract: "which examples"),
                 .option("out", .path, abstract: "write a PNG grid here instead of showing it"),
+                pictureScaleArgument,
             ],
             abstract: "show examples above their reconstructions",
             discussion: """
@@ -57,19 +59,30 @@ extension CommandTable {
                 .option("index", .int, default: 0, range: .atLeast(0), abstract: "the example whose other dimensions are kept"),
                 .option("split", .choice(SplitName.allCases.map(\.rawValue)), default: "test", abstract: "where the example comes from"),
                 .option("out", .path, abstract: "write a PNG strip here instead of showing it"),
+                pictureScaleArgument,
             ],
             abstract: "vary one latent dimension and show what the decoder makes of it",
             discussion: """
             Encodes one example to the mean μ of q(z|x), then sets dimension dim of μ to evenly \
             spaced values from −range to +range (left to right), keeps the other dimensions, and \
             decodes each point to the mean of p(x|z). A dimension the model uses changes the \
-            picture; an inactive one (its KL near 0, see 'kl index=I') barely does. It also prints \
-            that dimension's μ, σ and KL for the example.
+            picture; an inactive one barely does. It also prints that dimension's μ, σ and KL for \
+            the example, its activity A_d = Cov_x(μ_d) over the first 1,000 examples of the split \
+            (see 'active-units'), and how much the pictures change from the first to the last \
+            (the mean absolute pixel difference). Sets activity and picture_change.
             """,
             examples: ["traverse", "traverse dim=3 steps=11 range=2", "traverse dim=1 index=7 out=traverse.png"],
             handler: traverseDimension
         ),
     ]
+
+    /// `scale=N` of a PNG: every pixel an N×N block.
+    static let pictureScaleArgument = ArgumentSpec.option(
+        "scale", .int, default: 1, range: .between(1, 32), abstract: "with out=FILE.png: draw each pixel as an N×N block, e.g. for slides")
+
+    /// Examples `traverse` measures a dimension's activity on: enough for A_d to two decimals,
+    /// and an encoder pass of a few milliseconds.
+    static let traverseActivityExamples = 1000
 
     /// Tiles per row in every picture grid, as the PyTorch example's 8-wide comparisons.
     static let gridColumns = 8
@@ -172,6 +185,11 @@ extension CommandTable {
         }
         let means = model.decodeMean(z)
         let grid = ImageGrid(means, tileWidth: dataset.imageWidth, tileHeight: dataset.imageHeight, columns: steps)
+        // What the pictures show, as numbers: how far the ends of the strip differ, and whether the
+        // dimension is used across the data (one example's KL cannot say).
+        let change = (0..<model.inputSize).map { abs(Double(means[steps - 1, $0]) - Double(means[0, $0])) }.reduce(0, +) / Double(model.inputSize)
+        let measured = Array(0..<min(split.count, traverseActivityExamples))
+        let activity = measured.count >= 2 ? model.latentActivity(split, indices: measured).map { $0.activity[dimension] } : nil
         let mu = Double(posterior.mean[0, dimension]), logVariance = Double(posterior.logVariance[0, dimension])
         let sigma = exp(logVariance / 2)
         let kl = Double(Divergence.klPerDimension(mean: [posterior.mean[0, dimension]], logVariance: [posterior.logVariance[0, dimension]])[0])
@@ -182,7 +200,14 @@ extension CommandTable {
             report.add(Quantity("mu", label: "μ of q(z|x) in this dimension", value: mu, unit: "latent units", decimals: 3, setsVariable: false))
             report.add(Quantity("sigma", label: "σ of q(z|x) in this dimension", value: sigma, unit: "latent units", decimals: 3, setsVariable: false))
             report.add(Quantity("kl_dim", label: "KL of this dimension", value: kl, unit: "nats",
-                                expectation: kl < 0.01 ? "≥ 0; near 0: inactive for this example" : "≥ 0", decimals: 3, setsVariable: false))
+                                expectation: kl < 0.01 ? "≥ 0; near 0: at the prior for this example" : "≥ 0", decimals: 3, setsVariable: false))
+            if let activity {
+                report.add(Quantity("activity", label: "A_d = Cov_x(μ_d) over \(Format.grouped(measured.count)) \(name) examples", value: activity,
+                                    unit: "latent units²", expectation: activity > LatentActivity.threshold ? "> 0.01: active across the data"
+                                        : "≤ 0.01: inactive across the data", decimals: 4))
+            }
+            report.add(Quantity("picture_change", label: "mean |Δ pixel| from the first picture to the last", value: change,
+                                unit: "of the grey range", expectation: change < 0.01 ? "the pictures barely change" : nil, decimals: 3))
             report.addField("dim", .int(dimension))
             report.addField("steps", .int(steps))
             report.addField("range", .number(range))

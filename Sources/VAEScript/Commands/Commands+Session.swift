@@ -156,14 +156,15 @@ extension CommandTable {
 
     private static func showHelp(_ context: CommandContext) throws(ScriptError) {
         let table = context.session.commands
+        let width = context.session.lineWidth
         let text: String
         if let name = try context.arguments.optionalString("command"), let command = table.command(named: name) {
-            text = table.help(for: command)
+            text = table.help(for: command, width: width)
         } else {
-            text = table.helpOverview()
+            text = table.helpOverview(width: width)
         }
         var report = Report(command: "help")
-        report.addText(text)
+        report.addPreformatted(text)
         report.addField("text", .string(text))
         context.session.emit(report)
     }

@@ -21,7 +21,9 @@ extension CommandTable {
             with it. Under the table it checks, with these numbers: KL ≥ 0; the loss train \
             minimises equals −ELBO; ELBO ≤ log p̂(x) within 3 standard errors; and one optimiser \
             step, taken on a copy of the model, lowers the loss and raises the ELBO by the same \
-            amount. Each check prints ✓ or ✗; none is assumed. The model itself is not changed.
+            amount. Each check prints ✓ or ✗; none is assumed. The model itself is not changed. \
+            The terms use the same draws of z as recon, kl, elbo, loss and logpx on the same \
+            examples, so its numbers are theirs ('explain draws').
             """,
             examples: ["show-sign", "show-sign limit=500 k=200", "show-sign split=train"],
             handler: showSign
@@ -34,16 +36,17 @@ extension CommandTable {
             discussion: """
             Prints the term's definition and a short derivation: why the ELBO bounds log p(x) \
             (log p(x) = ELBO + KL(q(z|x) ‖ p(z|x))), why minimising loss = −ELBO is maximising \
-            the ELBO, why the KL is never negative, and how log p(x) is estimated; and how logs \
-            report them: the reductions over the batch and the pixels (and the slip of reducing \
-            the two terms differently), and bits per dimension. When data and a model are loaded \
-            it substitutes the model's numbers, computed on the first 500 examples of the test \
-            split (train if there is none) with the samples setting (reduction: at least 2 draws, \
-            and B the batch setting), or for logpx, gap and bits-per-dim on the first 100 with \
-            K = min(k, 200) importance samples. These numbers do not set variables; the term \
-            commands do.
+            the ELBO, why the KL is never negative, how log p(x) is estimated, what NLL and BCE \
+            mean, and why the same command prints the same number twice (explain draws: common \
+            random numbers); and how logs report them: the reductions over the batch and the \
+            pixels (and the slip of reducing the two terms differently), and bits per dimension. \
+            When data and a model are loaded it substitutes the model's numbers, computed on the \
+            first 500 examples of the test split (train if there is none) with the samples setting \
+            (reduction: at least 2 draws, and B the batch setting), or for logpx, gap, nll and \
+            bits-per-dim on the first 100 with K = min(k, 200) importance samples. These numbers \
+            do not set variables; the term commands do.
             """,
-            examples: ["explain", "explain elbo", "explain gap", "explain reduction", "explain bits-per-dim"],
+            examples: ["explain", "explain elbo", "explain gap", "explain draws", "explain reduction", "explain bits-per-dim"],
             handler: explainTerm
         ),
 
@@ -71,7 +74,15 @@ extension CommandTable {
         let name = try context.arguments.optionalString("term")
         guard let name, let term = ExplainedTerm(rawValue: name) else {
             var report = Report(command: "explain")
-            report.addText(ExplainedTerm.overview)
+            report.addText(ExplainedTerm.overviewHeader)
+            var table = TextTable(indent: "  ")
+            for row in ExplainedTerm.overviewRows { table.append(row) }
+            report.addTable(table)
+            report.addText(ExplainedTerm.reportingHeader)
+            var reporting = TextTable(indent: "  ")
+            for row in ExplainedTerm.reportingRows { reporting.append(row) }
+            report.addTable(reporting)
+            report.addText(ExplainedTerm.overviewFooter)
             report.addField("terms", .array(ExplainedTerm.allCases.map { .string($0.rawValue) }))
             context.report(report)
             return
@@ -125,8 +136,14 @@ extension CommandTable {
             return value < 0 ? "(\(text))" : text
         }
 
+        let greyLevels = greyLevelNote(model.configuration.likelihood, dataset)
         switch term {
-        case .recon, .kl, .elbo, .loss:
+        case .sign:
+            report.addText("")
+            report.addText("'show-sign' checks these on this model.")
+        case .draws:
+            try addDrawsDemonstration(to: &report, context: context, split: split, splitName: splitName)
+        case .recon, .kl, .elbo, .loss, .bce:
             let count = min(explainExamples, split.count)
             let samples = context.settings.samples
             guard let terms = model.evaluate(split, indices: Array(0..<count), samples: samples, draws: draws,
@@ -136,6 +153,7 @@ extension CommandTable {
             let recon = terms.reconstruction, kl = terms.kl, elbo = terms.elbo, loss = terms.loss
             report.addText("")
             report.addText("With this model, on the first \(count) \(splitName) examples (\(samples) draw\(samples == 1 ? "" : "s") of z each):")
+            report.standardErrorNote = "± is one standard error of the mean over the \(count) examples"
             let bernoulli = model.configuration.likelihood == .bernoulli
             report.add(Quantity("recon", label: "recon = E_q[log p(x|z)]", value: recon.mean, standardError: recon.standardError, unit: unit,
                                 preference: .higherIsBetter, expectation: bernoulli ? "≤ 0" : nil, setsVariable: false))
@@ -152,16 +170,22 @@ extension CommandTable {
                 } else if recon.mean > 0 {
                     report.addText("note: recon = \(signed(recon.mean)) > 0: a Gaussian density exceeds 1 where σ is small and the fit close; no contradiction")
                 }
-                report.addText("NLL = −recon = \(Format.fixed(-recon.mean, decimals: 2)) \(unit): what the loss adds for reconstruction")
+                report.addText("reconstruction loss −recon = \(Format.fixed(-recon.mean, decimals: 2)) \(unit): what the loss adds for "
+                               + "reconstruction (not the NLL −log p(x): 'explain nll')")
+                if let greyLevels { report.addText(greyLevels) }
+            case .bce:
+                report.addText("E_q[BCE] = −recon = \(Format.fixed(-recon.mean, decimals: 2)) \(unit)"
+                               + (bernoulli ? "" : ": only for a Bernoulli decoder; this model's likelihood is \(model.configuration.likelihood.summary)"))
+                if let greyLevels { report.addText(greyLevels) }
             case .kl:
                 report.addText("\(mark(kl.mean >= 0)) KL = \(signed(kl.mean)) ≥ 0")
             case .elbo:
                 report.addText("\(mark(abs(recon.mean - kl.mean - elbo.mean) <= 1e-6 * max(1, abs(elbo.mean)))) ELBO = recon − KL = \(signed(recon.mean)) − \(signed(kl.mean)) = \(signed(recon.mean - kl.mean))")
             case .loss:
                 let holds = abs(-recon.mean + kl.mean - loss.mean) <= 1e-6 * max(1, abs(loss.mean)) && abs(loss.mean + elbo.mean) <= 1e-9 * max(1, abs(loss.mean))
-                report.addText("\(mark(holds)) loss = −ELBO = −\(signed(elbo.mean)) = \(Format.fixed(loss.mean, decimals: 2)) = NLL + KL = "
+                report.addText("\(mark(holds)) loss = −ELBO = −\(signed(elbo.mean)) = \(Format.fixed(loss.mean, decimals: 2)) = −recon + KL = "
                                + "\(signed(-recon.mean)) + \(signed(kl.mean))")
-            case .logpx, .gap, .reduction, .bitsPerDim:
+            default:
                 break
             }
             report.addField("examples", .int(count))
@@ -169,7 +193,7 @@ extension CommandTable {
             report.addField("split", .string(splitName))
         case .reduction:
             try addReductionNumbers(to: &report, model: model, split: split, splitName: splitName, context: context, draws: draws)
-        case .logpx, .gap, .bitsPerDim:
+        case .logpx, .gap, .nll, .bitsPerDim:
             let count = min(explainImportanceExamples, split.count)
             let k = min(context.settings.k, explainImportanceSamples)
             guard let estimate = model.logLikelihood(split, indices: Array(0..<count), importanceSamples: k, draws: draws,
@@ -185,8 +209,13 @@ extension CommandTable {
                 addBitsPerDimension(estimate, dimension: model.inputSize, to: &report)
                 return
             }
+            report.standardErrorNote = "± is one standard error of the mean over the \(count) examples"
             report.add(Quantity("logpx", label: "log p̂(x)", value: estimate.logLikelihood.mean, standardError: estimate.logLikelihood.standardError,
                                 unit: unit, preference: .higherIsBetter, expectation: "≥ ELBO", setsVariable: false))
+            if term == .nll {
+                report.add(Quantity("nll", label: "NLL = −log p̂(x)", value: -estimate.logLikelihood.mean,
+                                    standardError: estimate.logLikelihood.standardError, unit: unit, preference: .lowerIsBetter, setsVariable: false))
+            }
             report.add(Quantity("elbo", label: "ELBO, same draws", value: estimate.elbo.mean, standardError: estimate.elbo.standardError,
                                 unit: unit, preference: .higherIsBetter, expectation: "≤ log p(x)", setsVariable: false))
             report.add(Quantity("gap", label: "gap = log p̂(x) − ELBO", value: estimate.gap.mean, standardError: estimate.gap.standardError,
@@ -194,7 +223,41 @@ extension CommandTable {
             let gap = estimate.gap.mean
             report.addText("\(mark(gap >= 0)) gap = log p̂(x) − ELBO = \(signed(estimate.logLikelihood.mean)) − \(signed(estimate.elbo.mean)) = \(Format.fixed(gap, decimals: 2)) ≥ 0: "
                            + "the ELBO is below log p̂(x) by KL(q(z|x) ‖ p(z|x)) ≈ \(Format.fixed(gap, decimals: 2)) nats")
+            if term == .nll, let greyLevels { report.addText(greyLevels) }
         }
+    }
+
+    /// `explain draws` on this model: the ELBO of the same examples with the common draws (what
+    /// every command sees while 'draws' is 'common') and with two sets of fresh ones, so the noise
+    /// shows beside the agreement.
+    private static func addDrawsDemonstration(to report: inout Report, context: CommandContext,
+                                              split: DataSplit, splitName: String) throws(ScriptError) {
+        let workbench = context.session.workbench
+        guard let model = workbench.model else { return }
+        let count = min(explainExamples, split.count)
+        let indices = Array(0..<count)
+        let seed = context.settings.seed
+        let common = workbench.evaluationDraws(split: splitName, seed: seed, fresh: false)
+        // Two other sets of draws, from streams of their own: the session's streams stay as they were.
+        func fresh(_ n: UInt64) -> Draws { .fresh(RandomSource(seed: seed, stream: .evaluation, .max, UInt64(workbench.modelVersion), n)) }
+        var values: [Double] = []
+        for draws in [common, common, fresh(0), fresh(1)] {
+            guard let terms = model.evaluate(split, indices: indices, samples: 1, draws: draws, shouldStop: { context.isInterrupted }) else {
+                throw .interrupted(at: context.location)
+            }
+            values.append(terms.elbo.mean)
+        }
+        report.addText("")
+        report.addText("With this model, the ELBO of the first \(count) \(splitName) examples (1 draw of z each):")
+        var table = TextTable(alignments: [.left, .right, .left], indent: "  ")
+        for (label, value) in zip(["common draws, now", "common draws, again", "fresh draws", "fresh draws, again"], values) {
+            table.append([label, Format.fixed(value, decimals: 4), "nats/example"])
+        }
+        report.addTable(table)
+        report.addText("The common draws agree to the last digit"
+                       + (context.settings.freshDraws ? " (though 'set draws=fresh' is on, so commands now draw fresh ones)" : "")
+                       + "; fresh ones differ by the Monte-Carlo noise, \(Format.fixed(abs(values[2] - values[3]), decimals: 4)) nats here.")
+        report.addField("examples", .int(count))
     }
 
     /// `explain reduction`: the loss of this model in each reduction, and the slip beside them.
@@ -263,11 +326,13 @@ extension CommandTable {
         let draws = run.draws
         var stepNoise = context.measurementStream()
         let batch: Matrix<Float> = run.dataset.train.randomBatch(size: context.settings.batch, random: &stepNoise)
-        guard let checks = run.trainer.signChecks(
-            run.split, indices: chosen, samples: run.samples, importanceSamples: k, stepBatch: batch,
-            learningRate: context.settings.lr, draws: draws, stepNoise: stepNoise, shouldStop: { context.isInterrupted }) else {
-            throw ScriptError.interrupted(at: context.location)
+        let trainer = run.trainer, split = run.split, samples = run.samples, learningRate = context.settings.lr
+        let found = context.withProgress("show-sign: log p̂(x), K=\(Format.grouped(k))") { progress in
+            trainer.signChecks(split, indices: chosen, samples: samples, importanceSamples: k, stepBatch: batch,
+                               learningRate: learningRate, draws: draws, stepNoise: stepNoise,
+                               shouldStop: { context.isInterrupted }, progress: progress)
         }
+        guard let checks = found else { throw ScriptError.interrupted(at: context.location) }
         let terms = checks.terms, importance = checks.importance, pairedGap = checks.gap, step = checks.step
         let optimizerName = run.trainer.optimizer.kind.name == "adam" ? "Adam" : "SGD"
 
@@ -275,15 +340,17 @@ extension CommandTable {
         let logpx = importance.logLikelihood.mean
         let bernoulli = run.likelihood == .bernoulli
         var table = TextTable(alignments: [.left, .left, .right, .left, .left, .left])
-        table.append(["term", "formula", "nats/example", "sign", "must be", "the optimiser"])
+        // Short cells, so the table needs little wrapping at 80 columns; the text under it says
+        // how the optimiser's one objective moves each term.
+        table.append(["term", "formula", "nats per example", "sign", "must be", "the optimiser"])
         table.append(["reconstruction", "E_q[log p(x|z)]", Format.fixed(recon, decimals: 2), sign(recon),
-                      bernoulli ? "≤ 0 (Bernoulli)" : "any sign (density)", "raises it (inside the ELBO)"])
-        table.append(["KL", "KL(q(z|x) ‖ p(z))", Format.fixed(kl, decimals: 2), sign(kl), "≥ 0", "lowers it (inside the ELBO)"])
+                      bernoulli ? "≤ 0 (Bernoulli)" : "any sign (density)", "raises it"])
+        table.append(["KL", "KL(q(z|x) ‖ p(z))", Format.fixed(kl, decimals: 2), sign(kl), "≥ 0", "lowers it"])
         table.append(["ELBO", "recon − KL", Format.fixed(elbo, decimals: 2), sign(elbo), "≤ log p(x)", "maximises it"])
-        table.append(["loss", "−ELBO = NLL + KL", Format.fixed(loss, decimals: 2), sign(loss),
-                      bernoulli ? "≥ 0 (Bernoulli)" : "any sign", "minimises it: what 'train' does"])
-        table.append(["log p(x)", "log (1/K) Σ p(x,z_k)/q(z_k|x)", Format.fixed(logpx, decimals: 2), sign(logpx), "≥ ELBO", "none: it is measured, K=\(k)"])
-        table.append(["gap", "log p(x) − ELBO", Format.fixed(pairedGap.mean, decimals: 2), sign(pairedGap.mean), "≥ 0", "shrinks as q nears p(z|x)"])
+        table.append(["loss", "−ELBO = −recon + KL", Format.fixed(loss, decimals: 2), sign(loss),
+                      bernoulli ? "≥ 0 (Bernoulli)" : "any sign", "minimises it ('train')"])
+        table.append(["log p(x)", "log (1/K) Σ p(x,z_k)/q(z_k|x)", Format.fixed(logpx, decimals: 2), sign(logpx), "≥ ELBO", "measured only"])
+        table.append(["gap", "log p(x) − ELBO", Format.fixed(pairedGap.mean, decimals: 2), sign(pairedGap.mean), "≥ 0", "shrinks as q → p(z|x)"])
 
         var report = Report(command: "show-sign")
         report.addText(run.scope(examples: chosen.count, draws: "\(run.samples) draw\(run.samples == 1 ? "" : "s") of z (K=\(k) for log p(x))"))
@@ -302,7 +369,8 @@ extension CommandTable {
         report.addText("  \(mark(lossHolds)) loss = −ELBO: the objective train minimises is \(Format.fixed(checks.trainingLoss, decimals: 4)), "
                        + "−ELBO is \(Format.fixed(-elbo, decimals: 4))")
         report.addText("  \(mark(boundHolds)) ELBO ≤ log p̂(x) within noise: log p̂(x) − ELBO = \(Format.fixed(pairedGap.mean, decimals: 3)) "
-                       + "± \(Format.fixed(gapStandardError, decimals: 3)) (paired over \(chosen.count) examples; must be > −3 standard errors)")
+                       + "± \(Format.fixed(gapStandardError, decimals: 3)) (one standard error, paired over \(chosen.count) examples; "
+                       + "must be > −3 standard errors)")
         let halvings = checks.halvings
         let halvingNote = halvings == 0 ? "" : ", halved \(halvings) time\(halvings == 1 ? "" : "s") until the loss fell"
         let stepScope = "one \(optimizerName) step on a copy (batch of \(batch.rows) training examples, lr \(Format.general(step.learningRate))\(halvingNote))"
@@ -311,8 +379,9 @@ extension CommandTable {
         report.addText("  \(mark(stepHolds)) \(stepScope): \(lossChange), \(elboChange)")
         report.addText("""
             In Kingma & Welling's notation L(θ, φ; x) = E_q[log p_θ(x|z)] − KL(q_φ(z|x) ‖ p(z)) is the ELBO, a lower bound \
-            on log p_θ(x) that training maximises. Optimisers minimise, so train minimises loss = −L = NLL + KL: the same \
-            objective with one minus sign, which is why the loss falls while the ELBO rises by the same amount.
+            on log p_θ(x) that training maximises, raising the reconstruction term and lowering the KL inside it. Optimisers \
+            minimise, so train minimises loss = −L = −recon + KL: the same objective with one minus sign, which is why the \
+            loss falls while the ELBO rises by the same amount.
             """)
 
         report.add(Quantity("recon", value: recon, standardError: terms.reconstruction.standardError, unit: nats, setsVariable: true).jsonOnly)

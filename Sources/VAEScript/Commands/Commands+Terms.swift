@@ -6,7 +6,12 @@ import VAEKit
 // The terms of the objective, each printed with its sign, standard error, example count and unit.
 //
 // Kingma & Welling's L = E_q[log p(x|z)] − KL(q(z|x)‖p(z)) is the ELBO, maximised; the optimiser
-// minimises loss = −ELBO = NLL + KL. Every label below says which of the two a number is.
+// minimises loss = −ELBO = −E_q[log p(x|z)] + KL. Every label below says which of the two a number
+// is. "NLL" is kept for −log p(x), as the VAE literature uses it; −E_q[log p(x|z)] is the
+// reconstruction loss.
+//
+// Over 400 lines: the topic has seven commands (the five terms, whatis and active-units), each
+// spec with its discussion; whatis's table of conventions lives in IdentificationReport.swift.
 
 extension CommandTable {
     /// Which examples a term command runs on.
@@ -32,7 +37,8 @@ extension CommandTable {
         let run = try TermRun(context)
         let method = try context.arguments.string("method")
         let terms = try run.evaluate()
-        var report = run.header(command: "kl", terms: terms)
+        // The closed form draws no z: its numbers have no Monte-Carlo noise to speak of.
+        var report = run.header(command: "kl", terms: terms, drawsZ: method != "analytic")
         if method != "mc" { report.add(klQuantity(terms)) }
         if method != "analytic" {
             report.add(Quantity("kl_mc", label: "KL Monte-Carlo log q(z|x) − log p(z)", value: terms.klMonteCarlo.mean,
@@ -50,11 +56,11 @@ extension CommandTable {
         if let index = run.index, let model = run.model {
             report.addTable(latentTable(model: model, split: run.split, index: index))
             let shares = try run.klPerDimension(index)
-            let inactive = shares.filter { $0 < inactiveThreshold }.count
-            report.addText("\(inactive) of \(shares.count) latent dimensions inactive (KL < \(Format.general(inactiveThreshold)) nats): "
-                           + (inactive == shares.count ? "the posterior has collapsed onto the prior for this example"
-                              : inactive > 0 ? "those dimensions carry no information about x" : "every dimension is in use"))
-            report.addField("inactive", .int(inactive))
+            let quiet = shares.filter { $0 < inactiveThreshold }.count
+            report.addText("\(quiet) of \(shares.count) latent dimensions at the prior for this example (KL < \(Format.general(inactiveThreshold)) nats): "
+                           + (quiet == 0 ? "every dimension moves away from N(0, 1) for it"
+                              : "q(z_d|x) is N(0, 1) there for this x; whether a dimension is unused for every x is what 'active-units' measures"))
+            report.add(Quantity.count("inactive", label: "dimensions at the prior for this example", quiet).jsonOnly)
         }
         context.report(report)
     }
@@ -75,10 +81,10 @@ extension CommandTable {
         let run = try TermRun(context)
         let terms = try run.evaluate()
         var report = run.header(command: "loss", terms: terms)
-        report.add(Quantity("nll", label: "NLL = −recon", value: -terms.reconstruction.mean, standardError: terms.reconstruction.standardError,
-                            unit: nats, preference: .lowerIsBetter))
+        report.add(Quantity("recon_loss", label: "reconstruction loss −E_q[log p(x|z)]", value: -terms.reconstruction.mean,
+                            standardError: terms.reconstruction.standardError, unit: nats, preference: .lowerIsBetter))
         report.add(klQuantity(terms))
-        report.add(Quantity("loss", label: "loss = −ELBO = NLL + KL", value: terms.loss.mean, standardError: terms.loss.standardError,
+        report.add(Quantity("loss", label: "loss = −ELBO = −recon + KL", value: terms.loss.mean, standardError: terms.loss.standardError,
                             unit: nats, preference: .lowerIsBetter, expectation: run.likelihood == .bernoulli ? "≥ 0 for a Bernoulli" : nil))
         if try context.arguments.bool("bpd") {
             let bitsPerDimension = terms.loss.mean / (Double(run.dimension) * Double.log(2))
@@ -95,14 +101,19 @@ extension CommandTable {
         let run = try TermRun(context, defaultLimit: 100)
         let k = try context.arguments.optionalInt("k") ?? context.settings.k
         guard let model = run.model else { throw context.missing("model", remedy: "run 'model' or 'open FILE' first") }
-        guard let estimate = model.logLikelihood(run.split, indices: run.indices, importanceSamples: k, draws: run.draws,
-                                                 shouldStop: { context.isInterrupted }) else {
-            throw ScriptError.interrupted(at: context.location)
+        let found = context.withProgress("logpx K=\(Format.grouped(k))") { progress in
+            model.logLikelihood(run.split, indices: run.indices, importanceSamples: k, draws: run.draws,
+                                shouldStop: { context.isInterrupted }, progress: progress)
         }
+        guard let estimate = found else { throw ScriptError.interrupted(at: context.location) }
         var report = Report(command: "logpx")
         report.addText(run.scope(examples: estimate.examples, draws: "\(k) importance samples"))
+        report.standardErrorNote = run.standardErrorNote(examples: estimate.examples, draws: "\(Format.grouped(k)) importance samples")
         report.add(Quantity("logpx", label: "log p̂(x), IWAE K=\(k)", value: estimate.logLikelihood.mean,
                             standardError: estimate.logLikelihood.standardError, unit: nats, preference: .higherIsBetter, expectation: "≥ ELBO"))
+        report.add(Quantity("nll", label: "NLL = −log p̂(x)", value: -estimate.logLikelihood.mean,
+                            standardError: estimate.logLikelihood.standardError, unit: nats, preference: .lowerIsBetter,
+                            expectation: "what papers report as NLL"))
         report.add(Quantity("elbo", label: "ELBO (same draws)", value: estimate.elbo.mean, standardError: estimate.elbo.standardError,
                             unit: nats, preference: .higherIsBetter, expectation: "≤ log p(x)"))
         report.add(Quantity("gap", label: "gap = log p̂(x) − ELBO", value: estimate.gap.mean, standardError: estimate.gap.standardError,
@@ -110,6 +121,7 @@ extension CommandTable {
         report.add(Quantity.count("examples", estimate.examples).jsonOnly)
         report.add(Quantity.count("k", k).jsonOnly)
         report.addText("the gap is KL(q(z|x) ‖ p(z|x)), the encoder's distance from the true posterior: log p(x) = ELBO + gap")
+        if let note = greyLevelNote(run.likelihood, run.dataset) { report.addText(note) }
         context.report(report)
     }
 
@@ -121,7 +133,7 @@ extension CommandTable {
             Estimates E_q(z|x)[log p(x|z)] by drawing z = μ + σ⊙ε from the encoder S times per \
             example. It is a log-likelihood, not a loss: larger is better, and for a Bernoulli \
             decoder it is ≤ 0 because a probability is at most 1. A Gaussian decoder's density can \
-            exceed 1, so its reconstruction term can be positive. Sets recon and recon_se.
+            exceed 1, so its reconstruction term can be positive. Sets recon and recon_se.\(commonDrawsNote)
             """,
             examples: ["recon", "recon split=train limit=1000", "recon index=0 samples=100"],
             handler: reconstructionTerm
@@ -138,8 +150,10 @@ extension CommandTable {
             The closed form ½Σ(μ² + σ² − 1 − log σ²) is exact and never negative. method=mc \
             estimates the same quantity as log q(z|x) − log p(z) at the sampled z: unbiased, but \
             one draw for one example can be negative. With index=I it lists each latent \
-            dimension's share and marks the inactive ones (KL below 0.01 nats), which is how \
-            posterior collapse shows. Sets kl (closed form), kl_mc, and their _se.
+            dimension's μ, σ² and share of the KL, and marks the dimensions where \
+            this example sits at the prior; 'active-units' tells which dimensions are unused \
+            across the data. Sets kl (closed form), kl_mc, and their _se; with index=I also \
+            inactive, the number of dimensions at the prior for that example.\(commonDrawsNote)
             """,
             examples: ["kl", "kl method=both index=3 samples=1", "kl index=0"],
             handler: klTerm
@@ -151,7 +165,7 @@ extension CommandTable {
             discussion: """
             The evidence lower bound of Kingma & Welling, L = E_q[log p(x|z)] − KL(q(z|x)‖p(z)): \
             the quantity a VAE maximises. It is ≤ log p(x) for every example. Prints the two terms \
-            and their difference, and sets recon, kl and elbo (with _se).
+            and their difference, and sets recon, kl and elbo (with _se).\(commonDrawsNote)
             """,
             examples: ["elbo", "elbo split=train limit=5000", "elbo index=7 samples=1000"],
             handler: elboTerm
@@ -161,12 +175,13 @@ extension CommandTable {
             "loss", topic: .terms, arguments: exampleArguments + [
                 .option("bpd", .bool, default: false, abstract: "also print it in bits per dimension"),
             ],
-            abstract: "the loss = −ELBO = NLL + KL, what train minimises: lower is better",
+            abstract: "the loss = −ELBO = −recon + KL, what train minimises: lower is better",
             discussion: """
-            The negative ELBO, −E_q[log p(x|z)] + KL(q(z|x)‖p(z)): the reconstruction's negative \
-            log-likelihood plus the KL. It is what the optimiser minimises (the PyTorch example's \
-            BCE + KLD, per example). Sets loss (and recon, kl, elbo, each with _se); bpd=true adds \
-            loss_bpd = loss / (D·ln 2).
+            The negative ELBO, −E_q[log p(x|z)] + KL(q(z|x)‖p(z)): the reconstruction loss \
+            −E_q[log p(x|z)] plus the KL. It is what the optimiser minimises (the PyTorch \
+            example's BCE + KLD, per example). It is not the NLL −log p(x), which 'logpx' \
+            estimates and which is smaller. Sets loss, recon_loss (and recon, kl, elbo, each with \
+            _se); bpd=true adds loss_bpd = loss / (D·ln 2).\(commonDrawsNote)
             """,
             examples: ["loss", "loss split=train", "loss bpd=true"],
             handler: lossTerm
@@ -182,8 +197,10 @@ extension CommandTable {
             stable log-mean-exp (Burda et al.'s bound, which tightens as K grows). It also prints \
             the ELBO from the same draws and the gap log p(x) − ELBO ≥ 0, which is \
             KL(q(z|x) ‖ p(z|x)): how far the encoder is from the true posterior. Without limit= or \
-            index= it uses the first 100 examples, since each needs K decoder passes. Ctrl-C \
-            stops it between chunks. Sets logpx, elbo, gap (with _se).
+            index= it uses the first 100 examples, since each needs K decoder passes; on a \
+            terminal a progress line with an ETA shows while it runs, and Ctrl-C stops it between \
+            chunks. Also prints NLL = −log p̂(x), the number papers report. Sets logpx, nll, elbo, \
+            gap (with _se).\(commonDrawsNote)
             """,
             examples: ["logpx", "logpx k=5000 limit=20", "logpx index=0 k=10000"],
             handler: logLikelihood
@@ -228,7 +245,64 @@ extension CommandTable {
                        "whatis 212.4 beta=4"],
             handler: whatIs
         ),
+
+        CommandSpec(
+            "active-units", topic: .terms,
+            arguments: [
+                .option("split", .choice(SplitName.allCases.map(\.rawValue)), default: "test", abstract: "which split to measure"),
+                .option("limit", .int, range: .atLeast(1), abstract: "only the first N examples of the split"),
+            ],
+            abstract: "which latent dimensions the model uses across the data: Cov_x(E_q[z_d]) > 0.01",
+            discussion: """
+            A latent dimension d is active when the encoder's mean μ_d(x) changes from example to \
+            example: A_d = Cov_x(E_q(z|x)[z_d]) > 0.01, the measure of Burda, Grosse & \
+            Salakhutdinov (2016). Prints every dimension's A_d with its KL(q(z_d|x) ‖ p(z_d)) \
+            averaged over the same examples, and the number of active units. One example's KL \
+            ('kl index=I') cannot tell a dimension the model never uses from one this example \
+            happens not to need; this can. The encoder alone runs (no draws of z). Sets \
+            active_units and inactive_kl.
+            """,
+            examples: ["active-units", "active-units split=train limit=10000"],
+            handler: activeUnits
+        ),
     ]
+
+    private static func activeUnits(_ context: CommandContext) throws(ScriptError) {
+        let run = try TermRun(context)
+        guard run.exampleCount >= 2 else {
+            throw context.failure(argument: "limit", "active units need at least 2 examples: A_d is a variance over the data",
+                                  hint: "use limit=100 or more")
+        }
+        // The encoder alone: 60,000 examples take a fraction of a second, so no progress line.
+        guard let activity = run.trainer.model.latentActivity(run.split, indices: run.indices, shouldStop: { context.isInterrupted }) else {
+            throw ScriptError.interrupted(at: context.location)
+        }
+        var report = Report(command: "active-units")
+        report.addText("\(run.splitName) split of \(run.dataset.name): \(Format.grouped(activity.examples)) examples, "
+                       + "the encoder's μ and σ² of each (no draws of z)")
+        var table = TextTable(alignments: [.right, .right, .right, .left])
+        table.append(["dim", "A_d = Cov_x(μ_d)", "mean KL nats", ""])
+        for d in activity.activity.indices {
+            table.append([String(d), Format.fixed(activity.activity[d], decimals: 4), Format.fixed(activity.meanKL[d], decimals: 3),
+                          activity.isActive(d) ? "active" : "inactive"])
+        }
+        report.addTable(table)
+        let active = activity.activeCount, total = activity.activity.count
+        let inactiveKL = activity.activity.indices.filter { !activity.isActive($0) }.map { activity.meanKL[$0] }.reduce(0, +)
+        let totalKL = activity.meanKL.reduce(0, +)
+        report.add(Quantity.count("active_units", label: "active units (A_d > \(Format.general(LatentActivity.threshold)))", active))
+        report.add(Quantity("inactive_kl", label: "KL of the inactive dimensions", value: inactiveKL, unit: nats,
+                            expectation: "of \(Format.fixed(totalKL, decimals: 2)) in all"))
+        report.addText("A_d is the variance over these examples of the encoder's mean μ_d(x) (Burda et al. 2016): "
+                       + "an active dimension's code moves with x, an inactive one's stays put, so it tells the decoder nothing"
+                       + (active == 0 ? "; here none is active: the posterior has collapsed onto the prior"
+                          : active == total ? "; here every dimension is in use" : ""))
+        report.addField("activity", .array(activity.activity.map { .number($0) }))
+        report.addField("mean_kl", .array(activity.meanKL.map { .number($0) }))
+        report.addField("examples", .int(activity.examples))
+        report.addField("split", .string(run.splitName))
+        context.report(report)
+    }
 
     private static func whatIs(_ context: CommandContext) throws(ScriptError) {
         let number = try loggedNumber(context)
@@ -304,14 +378,24 @@ extension CommandTable {
     }
 
     static let nats = "nats/example"
-    /// Latent dimensions whose KL share is below this are called inactive.
+    /// Latent dimensions whose KL share for one example is below this sit at the prior for it.
     static let inactiveThreshold = 0.01
+
+    /// Said in the help of every command that draws z: why its numbers repeat.
+    static let commonDrawsNote = """
+         Numbers repeat: while the model and data are unchanged, every command draws the same z \
+        for the same examples (common random numbers), so recon − kl = elbo = −loss holds across \
+        commands; 'set draws=fresh' draws new z every time, to show the Monte-Carlo noise \
+        ('explain draws').
+        """
+
 
     static func reconstructionQuantity(_ terms: ELBOTerms, _ likelihood: Likelihood) -> Quantity {
         Quantity("recon", label: "recon = E_q[log p(x|z)]", value: terms.reconstruction.mean, standardError: terms.reconstruction.standardError,
                  unit: nats, preference: .higherIsBetter, expectation: likelihood == .bernoulli ? "≤ 0 for a Bernoulli" : "any sign for a density")
     }
 
+    /// The closed-form KL; for one example its standard error is 0 (it is exact), which shows no ±.
     static func klQuantity(_ terms: ELBOTerms) -> Quantity {
         Quantity("kl", label: "KL(q(z|x) ‖ p(z))", value: terms.kl.mean, standardError: terms.kl.standardError,
                  unit: nats, preference: .lowerIsBetter, expectation: "≥ 0")
@@ -340,7 +424,7 @@ extension CommandTable {
             let share = Double(Divergence.klPerDimension(mean: [posterior.mean[j]], logVariance: [posterior.logVariance[j]])[0])
             table.append([String(j), Format.fixed(Double(posterior.mean[j]), decimals: 3),
                           Format.fixed(Double(Float.exp(posterior.logVariance[j])), decimals: 3),
-                          Format.fixed(share, decimals: 3), share < inactiveThreshold ? "inactive" : ""])
+                          Format.fixed(share, decimals: 3), share < inactiveThreshold ? "at the prior" : ""])
         }
         return table
     }

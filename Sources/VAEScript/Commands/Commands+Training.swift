@@ -70,7 +70,8 @@ extension CommandTable {
 
         CommandSpec(
             "curves", topic: .training,
-            arguments: [.option("out", .path, abstract: "write the curves to FILE.png (a chart) or FILE.csv (the numbers) instead")],
+            arguments: [.option("out", .path, abstract: "write the curves to FILE.png (a chart) or FILE.csv (the numbers) instead"),
+                        pictureScaleArgument],
             abstract: "per-epoch train and test loss, reconstruction and KL: a chart, or a PNG or CSV file",
             discussion: """
             Shows the loss of every epoch trained so far (train: the epoch's average over its \
@@ -78,9 +79,12 @@ extension CommandTable {
             text chart, then every term per epoch in a table, in nats per example. out=FILE.png \
             writes the loss, reconstruction and KL charts side by side; out=FILE.csv writes one \
             row per epoch (epoch, seconds, train_loss, train_recon, train_kl, test_loss, \
-            test_recon, test_kl, test_elbo). 'undo' takes the curves back with the model.
+            test_recon, test_kl, test_elbo); scale=N draws the PNG N times larger. In the text \
+            chart ● marks the train loss, ○ the test loss, and ◉ a column where both fall in the \
+            same cell; ┤ marks the values written on the axis. 'undo' takes the curves back with \
+            the model.
             """,
-            examples: ["curves", "curves out=curves.png", "curves out=curves.csv"],
+            examples: ["curves", "curves out=curves.png", "curves out=curves.csv", "curves out=curves.png scale=2"],
             handler: runCurves
         ),
     ]
@@ -90,7 +94,7 @@ extension CommandTable {
     private static func undoLast(_ context: CommandContext) throws(ScriptError) {
         let workbench = context.session.workbench
         let undone = workbench.current?.command ?? ""
-        guard let point = workbench.undo() else {
+        guard let point = workbench.undo(command: context.invocation.sourceText) else {
             throw context.failure("nothing to undo", hint: "undo returns to before the last 'train' or 'step'")
         }
         context.report(.message(command: "undo", text: "restored the model and optimiser from before '\(undone)' (epoch \(point.trainer.epochsCompleted), step \(point.trainer.optimizer.step))"))
@@ -218,6 +222,7 @@ extension CommandTable {
 
     private static func runCurves(_ context: CommandContext) throws(ScriptError) {
         let out = try context.outputFile(extensions: [".png", ".csv"])
+        let scale = try context.pictureScale(out: out)
         let trainer = try context.requireTrainer()
         let history = trainer.history
         guard !history.isEmpty else {
@@ -251,19 +256,27 @@ extension CommandTable {
                 report.addText("wrote \(history.count) epoch\(history.count == 1 ? "" : "s") of train and test terms (nats per example) to \(out)")
             } else {
                 let image = Chart.image(panels)
-                try context.engine { () throws in try image.writePNG(to: out) }
-                report.addText("wrote the loss, reconstruction and KL curves of \(epochCount) to \(out) (\(image.width)×\(image.height) pixels)")
+                let written = try context.writePicture(image, scale: scale, to: out)
+                report.addText("wrote the loss, reconstruction and KL curves of \(epochCount) to \(out) (\(written.width)×\(written.height) pixels)")
             }
         } else {
             // A terminal draws the loss alone, in characters; a notebook shows all three panels.
             let hasTest = testLoss.contains { $0 != nil }
-            let legend = "loss = −ELBO per epoch, nats/example, lower is better:  ● train (epoch average)" + (hasTest ? "  ○ test" : "")
-            let chart = Chart.text(ChartPanel(title: "LOSS", train: trainLoss, test: testLoss),
-                                   width: TerminalPicture.availableWidth(for: context.session))
+            // The legend explains the characters' marks, so it belongs to the text form only.
+            var legend = TextTable(indent: "  ")
+            legend.append(["●", "train: the epoch's average over its batches"])
+            if hasTest {
+                legend.append(["○", "test: the whole test split at the epoch's end"])
+                legend.append(["◉", "train and test in the same cell"])
+            }
+            legend.append(["┤", "the value written beside it"])
+            let width = context.session.lineWidth
             let image = Chart.image(panels)
             report.addPicture(Picture(image: image, description: "the loss, reconstruction and KL curves of \(epochCount), "
                                       + "train and test, in nats per example (\(image.width)×\(image.height) pixels)",
-                                      text: legend + "\n" + chart))
+                                      text: TextLayout.wrapLines("loss = −ELBO per epoch, nats/example, lower is better:\n", width: width)
+                                        + legend.render(width: width) + Chart.text(ChartPanel(title: "LOSS", train: trainLoss, test: testLoss),
+                                                       width: TerminalPicture.availableWidth(for: context.session))))
             var table = TextTable(alignments: [.right, .right, .right, .right, .right, .right, .right, .right])
             table.append(["epoch", "loss ↓", "test loss ↓", "recon ↑", "test recon ↑", "KL ↓", "test KL ↓", "seconds"])
             for index in history.indices {

@@ -105,13 +105,16 @@ extension CommandTable {
         let variables = context.session.variables.sorted { $0.key < $1.key }
         var report = Report(command: "vars")
         if variables.isEmpty {
-            report.addText("no variables yet: 'let x = 1' sets one, and every command that computes a quantity sets its own")
+            report.addText("no variables yet: 'let x = 1' sets one; commands set those they compute")
         } else {
-            var table = TextTable(alignments: [.left, .left, .right, .left, .left])
+            var table = TextTable(alignments: [.left, .left, .right, .left, .left], separator: " ")
+            // Where a value came from goes under it when the line is short of room.
+            table.wrappingColumns = [4]
+            table.lastColumnMovesBelowUnder = 24
             for (name, variable) in variables {
                 table.append([name, "=", variable.value.exactDescription, variable.unit ?? "", source(of: name, variable, context.session)])
             }
-            report.addText(table.render(separator: " "))
+            report.addTable(table)
         }
         report.addField("variables", .object(variables.map { name, variable in
             switch variable.value {

@@ -75,16 +75,30 @@ public enum Diagnostics {
 
     /// How many characters the caret underlines: the offending word where the error names one.
     static func highlightLength(_ error: ScriptError) -> Int {
+        offendingWord(error).map { max(1, $0.count) } ?? 1
+    }
+
+    /// The word of the input an error is about, when it is about one (an unknown name, a bad
+    /// value); nil for an error about a whole command or an expression's value.
+    static func offendingWord(_ error: ScriptError) -> String? {
         switch error {
         case .unknownCommand(let word, _, _), .unknownSubcommand(let word, _, _, _, _),
              .unknownOption(let word, _, _, _, _), .unknownVariable(let word, _, _),
              .unknownFunction(let word, _, _), .unexpectedArgument(let word, _, _, _), .staleVariable(let word, _, _, _),
              .duplicateArgument(let word, _, _, _), .invalidValue(let word, _, _, _, _, _, _),
              .outOfRange(let word, _, _, _, _, _):
-            return max(1, word.count)
+            // `show` alone: no second word to point at.
+            return word.isEmpty ? nil : word
         default:
-            return 1
+            return nil
         }
+    }
+
+    /// Whether the source line and a caret say more than the message: not for an error about a
+    /// whole command (a failure, a missing argument, an assertion) that sits alone on its line,
+    /// where the caret could only point at the command's first letter.
+    public static func caretHelps(_ error: ScriptError, commandAt command: SourceLocation, commandsOnLine: Int) -> Bool {
+        error.location != command || offendingWord(error) != nil || commandsOnLine > 1
     }
 
     /// The longest message printed whole; a longer one (a huge path inside an engine error) is cut.

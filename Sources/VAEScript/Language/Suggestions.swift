@@ -1,4 +1,5 @@
-/// "Did you mean": the closest candidate by edit distance, if it is close enough to be a typo.
+/// "Did you mean": the closest candidate by edit distance, if it is close enough to be a typo, or
+/// else the one candidate the word is a part of.
 enum Suggestions {
     /// The best candidate for `word`, or nil. A candidate qualifies when its edit distance
     /// (insertions, deletions, substitutions and swaps of neighbours all cost 1) is at most a third
@@ -10,6 +11,22 @@ enum Suggestions {
     /// Nor is a distance past `allowed` ever needed exactly (a prefix then scores `allowed`), so
     /// the table stops as soon as a whole row is past it.
     static func closest(to word: String, in candidates: [String]) -> String? {
+        closestSpelling(to: word, in: candidates) ?? namingPart(word, in: candidates)
+    }
+
+    /// The one candidate that has `word` as a part of its name (`sign` → `show-sign`, `units` →
+    /// `active-units`): what someone who remembers one word of a command types. Nil when no
+    /// candidate or several do.
+    static func namingPart(_ word: String, in candidates: [String]) -> String? {
+        let lowered = word.lowercased()
+        guard lowered.count >= 3 else { return nil }
+        let matches = candidates.filter { candidate in
+            candidate.lowercased().split(whereSeparator: { $0 == "-" || $0 == " " || $0 == "_" }).contains { $0 == lowered }
+        }
+        return matches.count == 1 ? matches[0] : nil
+    }
+
+    private static func closestSpelling(to word: String, in candidates: [String]) -> String? {
         let query = Query(word)
         var best: (candidate: String, distance: Int)?
         for candidate in candidates where candidate != word {

@@ -1,7 +1,8 @@
 /// The text of `echo`: literal text with `{expression}` holes, e.g. `"gap = {logpx - elbo} nats"`.
 ///
 /// A `{` opens a hole unless it is escaped (`\{`) or inside single quotes; the hole runs to the
-/// next such `}`. The words of the text are joined by single blanks, as a shell would.
+/// next such `}`, across blanks too, so `echo {1 + 1}` needs no quotes. The words of the text are
+/// joined by single blanks, as a shell would.
 public struct Template: Equatable, Sendable {
     public enum Part: Equatable, Sendable {
         case text(String)
@@ -15,31 +16,33 @@ public struct Template: Equatable, Sendable {
     }
 
     public static func parse(_ words: [Word]) throws(ScriptError) -> Template {
-        var parts: [Part] = []
-        var literal = ""
+        // The words joined by one blank each, as the text will print them; a hole may span them.
+        var characters: [LocatedCharacter] = []
+        for word in words {
+            if let last = characters.last { characters.append(LocatedCharacter(" ", at: last.location.advanced(by: 1))) }
+            characters += word.characters
+        }
         func opensOrCloses(_ character: LocatedCharacter, _ brace: Character) -> Bool {
             character.character == brace && (character.quoting == .bare || character.quoting == .doubleQuoted)
         }
-        for (wordIndex, word) in words.enumerated() {
-            if wordIndex > 0 { literal.append(" ") }
-            let characters = word.characters
-            var index = 0
-            while index < characters.count {
-                let character = characters[index]
-                guard opensOrCloses(character, "{") else {
-                    literal.append(character.character)
-                    index += 1
-                    continue
-                }
-                guard let close = characters[(index + 1)...].firstIndex(where: { opensOrCloses($0, "}") }) else {
-                    throw .syntax("unclosed '{' in text; write '\\{' for a literal brace", at: character.location)
-                }
-                if !literal.isEmpty { parts.append(.text(literal)) }
-                literal = ""
-                let inside = Array(characters[(index + 1)..<close])
-                parts.append(.expression(try ExpressionParser.parseExpression(inside, end: characters[close].location)))
-                index = close + 1
+        var parts: [Part] = []
+        var literal = ""
+        var index = 0
+        while index < characters.count {
+            let character = characters[index]
+            guard opensOrCloses(character, "{") else {
+                literal.append(character.character)
+                index += 1
+                continue
             }
+            guard let close = characters[(index + 1)...].firstIndex(where: { opensOrCloses($0, "}") }) else {
+                throw .syntax("unclosed '{' in text; write '\\{' for a literal brace", at: character.location)
+            }
+            if !literal.isEmpty { parts.append(.text(literal)) }
+            literal = ""
+            let inside = Array(characters[(index + 1)..<close])
+            parts.append(.expression(try ExpressionParser.parseExpression(inside, end: characters[close].location)))
+            index = close + 1
         }
         if !literal.isEmpty { parts.append(.text(literal)) }
         return Template(parts: parts)

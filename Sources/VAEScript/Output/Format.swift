@@ -44,6 +44,14 @@ public enum Format {
         return value < 0 ? "-" + result : result
     }
 
+    /// A standard error with `decimals`, or with as many more (up to 6) as its first significant
+    /// digit needs: a small but real error reads `0.004`, not `0.00`, which would claim none.
+    public static func standardError(_ value: Double, decimals: Int) -> String {
+        guard value.isFinite, value > 0 else { return fixed(value, decimals: decimals) }
+        let needed = Int((-Foundation.log10(value)).rounded(.up))
+        return fixed(value, decimals: max(decimals, min(6, needed)))
+    }
+
     /// "+1.234" / "-1.234" with three decimals.
     public static func signed(_ value: Double, decimals: Int = 3) -> String {
         (value > 0 ? "+" : "") + fixed(value, decimals: decimals)

@@ -64,6 +64,19 @@ public struct GreyImage: Sendable, Equatable {
         return result
     }
 
+    /// Each pixel drawn as a `factor`×`factor` block (nearest neighbour, no smoothing): a 28×28
+    /// digit at 8 is 224×224, sharp on a slide.
+    public func scaled(by factor: Int) -> GreyImage {
+        precondition(factor >= 1, "scaled(by:): factor must be at least 1")
+        if factor == 1 { return self }
+        var result = GreyImage(width: width * factor, height: height * factor)
+        for y in 0..<result.height {
+            let row = (y / factor) * width
+            for x in 0..<result.width { result.pixels[y * result.width + x] = pixels[row + x / factor] }
+        }
+        return result
+    }
+
     // MARK: - PNG
 
     /// The picture as an 8-bit greyscale PNG file.

@@ -70,8 +70,10 @@ public struct Report: Sendable {
         case quantity(Quantity)
         /// Only in JSON (e.g. `"split":"test"`).
         case field(String, JSONValue)
-        /// Only for humans.
+        /// Only for humans; wrapped at blanks to the width of the output.
         case text(String)
+        /// Only for humans: laid out already (a picture, a chart), never wrapped.
+        case preformatted(String)
         /// Only for humans.
         case table(TextTable)
         /// Only for humans: in characters on a terminal, as pixels in a notebook (`OutputSink.show`).
@@ -89,6 +91,9 @@ public struct Report: Sendable {
     public private(set) var items: [Item] = []
     /// What the quantities depend on: the variables they set go stale when it changes.
     public var dependency: Dependency = .modelAndData
+    /// What "±" means for these numbers, e.g. "± is one standard error over the 2,000 examples
+    /// (1 draw of z each)": printed under the first block of quantities that shows one.
+    public var standardErrorNote: String?
 
     public init(command: String) {
         self.command = command
@@ -97,6 +102,7 @@ public struct Report: Sendable {
     public mutating func add(_ quantity: Quantity) { items.append(.quantity(quantity)) }
     public mutating func addField(_ key: String, _ value: JSONValue) { items.append(.field(key, value)) }
     public mutating func addText(_ line: String) { items.append(.text(line)) }
+    public mutating func addPreformatted(_ text: String) { items.append(.preformatted(text)) }
     public mutating func addTable(_ table: TextTable) { items.append(.table(table)) }
     public mutating func addPicture(_ picture: Picture) { items.append(.picture(picture)) }
 
@@ -112,11 +118,12 @@ public struct Report: Sendable {
         items.compactMap { if case .quantity(let quantity) = $0 { quantity } else { nil } }
     }
 
-    /// Human text ending with a newline (empty if there is nothing for humans), pictures drawn in
-    /// characters. Consecutive quantities form one aligned table:
+    /// Human text ending with a newline (empty if there is nothing for humans), laid out for
+    /// `width` columns (text wrapped at blanks, tables shortened: see `TextTable`), pictures drawn
+    /// in characters. Consecutive quantities form one aligned table:
     /// `KL(q‖p) = 25.12 ± 0.31 nats/example  ≥ 0, lower is better`.
-    public var humanText: String {
-        humanParts.map { part in
+    public func humanText(width: Int = TextLayout.unlimited) -> String {
+        humanParts(width: width).map { part in
             switch part {
             case .text(let text): text
             case .picture(let picture): picture.text
@@ -124,14 +131,20 @@ public struct Report: Sendable {
         }.joined()
     }
 
-    /// The human text cut at each picture; no text part is empty.
-    public var humanParts: [HumanPart] {
+    /// The human text, laid out as `humanText(width:)` lays it out, cut at each picture; no text
+    /// part is empty.
+    public func humanParts(width: Int = TextLayout.unlimited) -> [HumanPart] {
         var parts: [HumanPart] = []
         var text = ""
         var pending: [Quantity] = []
+        var notedStandardErrors = false
         func flushQuantities() {
             guard !pending.isEmpty else { return }
-            text += Report.renderQuantities(pending)
+            text += Report.renderQuantities(pending, width: width)
+            if !notedStandardErrors, let note = standardErrorNote, pending.contains(where: { ($0.standardError ?? 0) != 0 }) {
+                text += TextLayout.wrapLines(note + "\n", width: width)
+                notedStandardErrors = true
+            }
             pending.removeAll()
         }
         for item in items {
@@ -140,10 +153,13 @@ public struct Report: Sendable {
                 if quantity.showsInText { pending.append(quantity) }
             case .text(let line):
                 flushQuantities()
-                text += line.hasSuffix("\n") ? line : line + "\n"
+                text += TextLayout.wrapLines(line.hasSuffix("\n") ? line : line + "\n", width: width)
+            case .preformatted(let block):
+                flushQuantities()
+                text += block.hasSuffix("\n") ? block : block + "\n"
             case .table(let table):
                 flushQuantities()
-                text += table.render()
+                text += table.render(width: width)
             case .picture(let picture):
                 flushQuantities()
                 if !text.isEmpty { parts.append(.text(text)) }
@@ -168,26 +184,39 @@ public struct Report: Sendable {
                 if let error = quantity.standardError { members.append((quantity.key + "_se", .number(error))) }
             case .field(let key, let value):
                 members.append((key, value))
-            case .text, .table, .picture:
+            case .text, .preformatted, .table, .picture:
                 break
             }
         }
         return JSONValue.object(members).rendered
     }
 
-    private static func renderQuantities(_ quantities: [Quantity]) -> String {
-        let hasErrors = quantities.contains { $0.standardError != nil }
-        var table = TextTable(alignments: hasErrors ? [.left, .left, .right, .left, .left, .left] : [.left, .left, .right, .left, .left])
+    /// The quantities as a table laid out for `width`: the notes (what to expect, which way is
+    /// better) wrap in their column; when that would leave them narrower than 24 characters, each
+    /// row's notes go on the line under it instead, so labels and numbers stay whole.
+    private static func renderQuantities(_ quantities: [Quantity], width: Int) -> String {
+        var table = quantityTable(quantities)
+        table.wrappingColumns = [(table.rows.first?.count ?? 1) - 1]
+        table.lastColumnMovesBelowUnder = 24
+        return table.render(width: width)
+    }
+
+    /// `label = value ± se unit  expectation, preference`, one row per quantity.
+    private static func quantityTable(_ quantities: [Quantity]) -> TextTable {
+        // A standard error of exactly 0 (one example's closed-form KL) is an exact number: no ±.
+        let hasErrors = quantities.contains { $0.standardError.map { $0 != 0 } ?? false }
+        var table = TextTable(alignments: hasErrors ? [.left, .left, .right, .left, .left, .left] : [.left, .left, .right, .left, .left],
+                              separator: " ")
         for quantity in quantities {
             var row = [quantity.label, "=", Format.fixed(quantity.value, decimals: quantity.decimals)]
             if hasErrors {
-                row.append(quantity.standardError.map { "± " + Format.fixed($0, decimals: quantity.decimals) } ?? "")
+                row.append(quantity.standardError.flatMap { $0 == 0 ? nil : "± " + Format.standardError($0, decimals: quantity.decimals) } ?? "")
             }
             row.append(quantity.unit)
             let notes = [quantity.expectation, quantity.preference.text].compactMap { $0 }
             row.append(notes.isEmpty ? "" : " " + notes.joined(separator: ", "))
             table.append(row)
         }
-        return table.render(separator: " ")
+        return table
     }
 }

@@ -8,10 +8,12 @@ import VAEKit
 /// - `ascii` (`NO_COLOR`, or output that is not a terminal): one character per pixel column and
 ///   two pixel rows, the pair's mean mapped onto ten shades `" .:-=+*#%@"`.
 ///
-/// Tiles wider than 16 pixels are shrunk by block averaging (MNIST's 28×28 becomes 14×14, seven
-/// lines), so a row of eight digits fits in 120 columns. A grid wider than the terminal is cut
-/// into bands of columns, one below the other, so a column keeps its tiles together (an original
-/// stays above its reconstruction).
+/// Tiles are drawn at full size (MNIST's 28×28 in 28 columns and 14 lines) when a whole row of
+/// the grid fits the width; otherwise they are shrunk by block averaging, by the smallest factor
+/// that lets a row fit but no more than to 16 pixels (28×28 becomes 14×14, seven lines), so a row
+/// of eight digits fits in 120 columns. A grid still wider than the terminal is cut into bands
+/// of columns, one below the other, so a column keeps its tiles together (an original stays
+/// above its reconstruction).
 public enum TerminalPicture {
     public enum Style: Sendable, Equatable {
         case halfBlocks
@@ -26,22 +28,32 @@ public enum TerminalPicture {
         session.usesColor ? .halfBlocks : .ascii
     }
 
-    /// The columns available: the terminal's width as the shell reports it
-    /// (`SessionOptions.terminalWidth`), else 80. Output that is not a terminal always gets 80, so
-    /// logs and tests do not depend on where they were made; so does a width under 20.
+    /// The columns available: the session's line width (`Session.lineWidth`: `--width`, the
+    /// terminal's width, else 80; output that is not a terminal gets 80, so logs and tests do not
+    /// depend on where they were made; so does a width under 20).
     public static func availableWidth(for session: Session) -> Int {
-        guard session.options.isTerminal, let columns = session.options.terminalWidth(), columns >= 20 else { return 80 }
-        return columns
+        session.lineWidth
     }
 
-    /// The shrink factor for tiles this wide: 1 up to 16 pixels, 2 up to 32 (MNIST), and so on.
+    /// The shrink factor for tiles this wide when a row does not fit at full size: 1 up to 16
+    /// pixels, 2 up to 32 (MNIST), and so on.
     public static func shrinkFactor(tileWidth: Int) -> Int {
         max(1, (tileWidth + 15) / 16)
     }
 
+    /// The shrink factor for `grid` in `width` columns: the smallest that fits a whole row of
+    /// tiles (1, full size, when it fits), at most `shrinkFactor(tileWidth:)`.
+    public static func shrinkFactor(for grid: ImageGrid, width: Int) -> Int {
+        let most = shrinkFactor(tileWidth: grid.tileWidth)
+        return (1..<most).first { factor in
+            let tileWidth = (grid.tileWidth + factor - 1) / factor
+            return grid.columns * (tileWidth + 1) - 1 <= width
+        } ?? most
+    }
+
     /// The grid as lines of text, each ending in a newline, at most `width` characters wide.
     public static func render(_ grid: ImageGrid, style: Style, width: Int = 80) -> String {
-        let factor = shrinkFactor(tileWidth: grid.tileWidth)
+        let factor = shrinkFactor(for: grid, width: width)
         let tiles = grid.tiles.map { $0?.downsampled(by: factor) }
         let tileWidth = (grid.tileWidth + factor - 1) / factor
         let tileHeight = (grid.tileHeight + factor - 1) / factor

@@ -8,9 +8,7 @@ final class TrainingDisplay {
     private let trainer: Trainer<Float>
     private let settings: TrainingSettings
     private let learningRate: Double
-    private let showsProgress: Bool
-    private var lastDraw = ContinuousClock.now
-    private var barVisible = false
+    private let progress: ProgressLine
 
     init(context: CommandContext, dataset: Dataset, trainer: Trainer<Float>, settings: TrainingSettings, learningRate: Double) {
         self.context = context
@@ -18,7 +16,8 @@ final class TrainingDisplay {
         self.trainer = trainer
         self.settings = settings
         self.learningRate = learningRate
-        showsProgress = context.session.options.isTerminal && !context.settings.json
+        // Training runs past a second from its first epoch: the bar shows at once.
+        progress = ProgressLine(session: context.session, delay: .zero)
     }
 
     private var json: Bool { context.settings.json }
@@ -38,23 +37,19 @@ final class TrainingDisplay {
         let objective = settings.objective == .loss
             ? "minimising loss = −ELBO = −recon + \(settings.beta == 1 ? "" : "β·")KL"
             : "MINIMISING THE ELBO (objective=elbo, the sign flipped on purpose): expect recon to fall and KL to grow"
-        output.write("training \(model) on \(dataset.name) train (\(Format.grouped(dataset.train.count)) images), "
-                     + "\(trainer.optimizer.kind.name) lr \(Format.exact(learningRate)), batch \(settings.batchSize)"
-                     + (settings.beta == 1 ? "" : ", β \(Format.exact(settings.beta))")
-                     + (settings.warmupSteps > 0 ? ", KL warm-up over \(settings.warmupSteps) steps" : "") + ": \(objective)\n")
+        write("training \(model) on \(dataset.name) train (\(Format.grouped(dataset.train.count)) images), "
+              + "\(trainer.optimizer.kind.name) lr \(Format.exact(learningRate)), batch \(settings.batchSize)"
+              + (settings.beta == 1 ? "" : ", β \(Format.exact(settings.beta))")
+              + (settings.warmupSteps > 0 ? ", KL warm-up over \(settings.warmupSteps) steps" : "") + ": \(objective)\n")
         output.write(Self.row(Self.columns))
     }
 
     func handle(_ event: TrainingEvent) {
         switch event {
         case .batchEnd(let report):
-            guard showsProgress else { return }
-            let now = ContinuousClock.now
-            guard now - lastDraw > .milliseconds(100) || report.batch == report.batchesPerEpoch else { return }
-            lastDraw = now
             drawBar(report)
         case .epochEnd(let report):
-            clearBar()
+            progress.clear()
             let test = report.test
             if json {
                 var object = Report(command: "train")
@@ -86,27 +81,31 @@ final class TrainingDisplay {
     }
 
     func finish() {
-        clearBar()
+        progress.clear()
         guard !json else { return }
-        output.write("nats per example; ↓ lower is better, ↑ higher is better; train columns average the epoch's batches, test uses one draw per example\n")
+        write("nats per example; ↓ lower is better, ↑ higher is better; train columns average the epoch's batches, test uses one draw per example\n")
     }
 
+    /// Text laid out for the session's width.
+    private func write(_ text: String) {
+        output.write(TextLayout.wrapLines(text, width: context.session.lineWidth))
+    }
+
+    private var lastDraw: ContinuousClock.Instant?
+
+    /// `epoch 1  ███░░  23/469  ETA 12s  loss 172.5  recon -160.2  KL 12.3  10,512 ex/s`, the
+    /// fields after the ETA dropped from the right when the width is short.
     private func drawBar(_ report: BatchReport) {
-        let width = 24
-        let done = Int(Double(width) * Double(report.batch) / Double(report.batchesPerEpoch))
-        let bar = String(repeating: "█", count: done) + String(repeating: "░", count: width - done)
+        let now = ContinuousClock.now
+        if let lastDraw, now - lastDraw < .milliseconds(100), report.batch != report.batchesPerEpoch { return }
+        lastDraw = now
         let rate = report.seconds > 0 ? Double(report.epochAverage.examples) / report.seconds : 0
         let remaining = rate > 0 ? Double(dataset.train.count - report.epochAverage.examples) / rate : 0
-        let line = "epoch \(report.epoch) \(bar) \(report.batch)/\(report.batchesPerEpoch)  ETA \(Format.fixed(remaining, decimals: 0))s"
-            + "  \(Format.grouped(Int(rate))) ex/s  recon \(Format.fixed(report.epochAverage.reconstruction, decimals: 1))"
-            + "  KL \(Format.fixed(report.epochAverage.kl, decimals: 1))  loss \(Format.fixed(report.epochAverage.loss, decimals: 1))"
-        output.write("\r\u{1B}[2K" + line)
-        barVisible = true
-    }
-
-    private func clearBar() {
-        guard barVisible else { return }
-        output.write("\r\u{1B}[2K")
-        barVisible = false
+        progress.draw(label: "epoch \(report.epoch)", fraction: Double(report.batch) / Double(report.batchesPerEpoch),
+                      counts: "\(report.batch)/\(report.batchesPerEpoch)", eta: "ETA " + ProgressLine.duration(remaining),
+                      details: ["loss \(Format.fixed(report.epochAverage.loss, decimals: 1))",
+                                "recon \(Format.fixed(report.epochAverage.reconstruction, decimals: 1))",
+                                "KL \(Format.fixed(report.epochAverage.kl, decimals: 1))",
+                                "\(Format.grouped(Int(rate))) ex/s"])
     }
 }

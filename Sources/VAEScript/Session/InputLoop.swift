@@ -114,7 +114,8 @@ public struct InputLoop {
             do {
                 commands.append(try session.commands.bind(invocation))
             } catch {
-                return fail(error, lines: lines, firstLine: firstLine)
+                let showsSource = Diagnostics.caretHelps(error, commandAt: invocation.location, commandsOnLine: invocations.count)
+                return fail(error, lines: lines, firstLine: firstLine, showsSource: showsSource)
             }
         }
 
@@ -129,12 +130,15 @@ public struct InputLoop {
                 try command.spec.handler(CommandContext(session: session, arguments: command.arguments,
                                                         spec: command.spec, invocation: command.invocation))
             } catch {
+                // A command that failed as a whole points at its own name; the caret under it says
+                // something only when the line holds other commands too.
+                let showsSource = Diagnostics.caretHelps(error, commandAt: command.invocation.location, commandsOnLine: commands.count)
                 if !source.isInteractive && session.interrupt.isRequested {
-                    report(error, lines: lines, firstLine: firstLine)
+                    report(error, lines: lines, firstLine: firstLine, showsSource: showsSource)
                     session.interrupt.clear()
                     return .finish(.aborted)
                 }
-                return fail(error, lines: lines, firstLine: firstLine)
+                return fail(error, lines: lines, firstLine: firstLine, showsSource: showsSource)
             }
             if let outcome = session.pendingOutcome {
                 session.pendingOutcome = nil
@@ -144,7 +148,7 @@ public struct InputLoop {
                 case .aborted:
                     if !source.isInteractive { return .finish(.aborted) }
                     session.interrupt.clear()
-                    report(.interrupted(at: command.invocation.location), lines: lines, firstLine: firstLine)
+                    report(.interrupted(at: command.invocation.location), lines: lines, firstLine: firstLine, showsSource: commands.count > 1)
                     return .proceed
                 case .finished(let nestedFailures):
                     // A sourced file reported its own errors; they count here too.
@@ -157,15 +161,16 @@ public struct InputLoop {
     }
 
     /// Reports an error, counts it, and stops a script unless it keeps going.
-    private mutating func fail(_ error: ScriptError, lines: [String], firstLine: Int) -> Next {
-        report(error, lines: lines, firstLine: firstLine)
+    private mutating func fail(_ error: ScriptError, lines: [String], firstLine: Int, showsSource: Bool = true) -> Next {
+        report(error, lines: lines, firstLine: firstLine, showsSource: showsSource)
         failures += 1
         return stopsAtFirstError ? .finish(.finished(failures: failures)) : .proceed
     }
 
-    private func report(_ error: ScriptError, lines: [String], firstLine: Int) {
+    /// Prints the error; with `showsSource`, under it the line and a caret at the column.
+    private func report(_ error: ScriptError, lines: [String], firstLine: Int, showsSource: Bool = true) {
         let index = error.location.line - firstLine
-        let sourceLine = lines.indices.contains(index) ? lines[index] : nil
+        let sourceLine = showsSource && lines.indices.contains(index) ? lines[index] : nil
         session.emit(error, sourceName: name, sourceLine: sourceLine)
     }
 

@@ -31,7 +31,7 @@ extension Session {
         guard let origin = variables[name]?.origin else { return nil }
         let workbench = self.workbench
         if let version = origin.modelVersion, version != workbench.modelVersion {
-            let since = workbench.current.map { "'\($0.command)' has changed the model since" } ?? "the model is gone"
+            let since = workbench.current != nil ? "'\(workbench.lastModelChange)' has changed the model since" : "the model is gone"
             return ("'\(name)' describes an earlier model: it was computed by '\(origin.command)', and \(since)",
                     "run '\(origin.command)' again for the current model")
         }

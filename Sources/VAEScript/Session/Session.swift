@@ -12,11 +12,17 @@ public struct SessionOptions: Sendable {
     public var keepGoing = false
     /// stdout is a terminal: progress bars, colours, inline pictures.
     public var isTerminal = false
+    /// The terminal understands escape sequences: false for `TERM=dumb` (or no `TERM`), which
+    /// then gets no colour, ASCII pictures, and a progress line redrawn with `\r` alone.
+    public var terminalHandlesEscapes = true
     /// `NO_COLOR` is set: no colours even on a terminal.
     public var noColor = false
-    /// The columns of the terminal stdout goes to, asked each time a picture is drawn so that a
+    /// The columns of the terminal stdout goes to, asked each time output is laid out so that a
     /// resized window is followed; nil when unknown. The shell owns the terminal and answers.
     public var terminalWidth: @Sendable () -> Int? = { nil }
+    /// `--width N`: lay output out for N columns wherever it goes; 0 for no wrapping. nil: the
+    /// terminal's width, or 80 for output that is not a terminal.
+    public var width: Int?
     /// `vaesh --step` at a terminal: a class watches one command at a time, so a passing
     /// `assert` shows `✓ CONDITION` instead of nothing.
     public var stepping = false
@@ -152,6 +158,9 @@ public final class Session {
 
     public func variable(_ name: String) -> ScriptValue? { variables[name]?.value }
 
+    /// Forgets a variable (a standard error the latest command did not compute).
+    public func removeVariable(_ name: String) { variables[name] = nil }
+
     /// Name → value, what expressions evaluate against.
     public var variableValues: [String: ScriptValue] { variables.mapValues(\.value) }
 
@@ -164,8 +173,27 @@ public final class Session {
 
     // MARK: - Output helpers
 
-    /// Colours only for a terminal, and never with `NO_COLOR`.
-    public var usesColor: Bool { options.isTerminal && !options.noColor }
+    /// Colours only for a terminal that understands them, and never with `NO_COLOR`.
+    public var usesColor: Bool { usesEscapes && !options.noColor }
+
+    /// Escape sequences (cursor control, colour) only for a terminal that is not `TERM=dumb`;
+    /// pipes and files get plain text.
+    public var usesEscapes: Bool { options.isTerminal && options.terminalHandlesEscapes }
+
+    /// The narrowest width believed: a terminal that says less is taken not to know.
+    public static let narrowestWidth = 20
+
+    /// The columns output is laid out for: `--width` when given (0: no wrapping), else the
+    /// terminal's width, asked now so a resized window is followed, else 80. Output that is not
+    /// a terminal gets 80, so logs and tests do not depend on where they were made, and a script
+    /// piped through `tee` onto a projector still fits.
+    public var lineWidth: Int {
+        if let width = options.width {
+            return width == 0 ? TextLayout.unlimited : max(Self.narrowestWidth, width)
+        }
+        guard options.isTerminal, let columns = options.terminalWidth(), columns >= Self.narrowestWidth else { return 80 }
+        return columns
+    }
 
     /// Prints a report for humans or as one JSON line, depending on the `json` setting. Pictures go
     /// to the sink in their place, which draws them in characters unless it shows pictures itself.
@@ -174,7 +202,7 @@ public final class Session {
             output.write(report.json + "\n")
             return
         }
-        for part in report.humanParts {
+        for part in report.humanParts(width: lineWidth) {
             switch part {
             case .text(let text): output.write(text)
             case .picture(let picture): output.show(picture)

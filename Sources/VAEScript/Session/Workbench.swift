@@ -29,6 +29,9 @@ public final class Workbench {
     public private(set) var modelAssumptions: [String] = []
     /// The state before the last `step` or `train`, and the command that changed it.
     public private(set) var undoPoint: ModelState?
+    /// The command that last changed which model is current: the one that made it, or `undo`,
+    /// which brings an earlier one back. A stale variable's error names it.
+    public private(set) var lastModelChange = ""
     private var versionsIssued = 0
     /// Counts the random streams handed out, so each command that asks for fresh numbers draws
     /// new ones, yet a script replays identically under the same seed.
@@ -57,19 +60,23 @@ public final class Workbench {
         modelOrigin = origin
         modelAssumptions = assumptions
         undoPoint = nil
+        lastModelChange = command
     }
 
     /// The model after `train` or `step`: a new version, and the state before it as the undo point.
     public func replaceModel(with trainer: Trainer<Float>, command: String) {
         undoPoint = current
         current = ModelState(trainer: trainer, version: newVersion(), command: command)
+        lastModelChange = command
     }
 
-    /// Returns to the undo point, which keeps its version; nil when there is none.
-    public func undo() -> ModelState? {
+    /// Returns to the undo point, which keeps its version; nil when there is none. `command` is
+    /// how the user asked (`undo`).
+    public func undo(command: String = "undo") -> ModelState? {
         guard let point = undoPoint else { return nil }
         current = point
         undoPoint = nil
+        lastModelChange = command
         return point
     }
 
@@ -119,10 +126,30 @@ public final class Workbench {
         fresh ? randomStream(seed: seed) : RandomSource(seed: seed, stream: .measurement, UInt64(modelVersion), UInt64(dataVersion))
     }
 
-    /// `mnist·784-400-20` for the prompt.
+    /// `mnist·784-400-20` for the prompt, at most `promptLabelLimit` characters, so the prompt
+    /// leaves the line for typing: a deeper model keeps the ends of its summary (`784-…-20`), and
+    /// a long name is cut with "…". `info` says everything in full.
     public var promptLabel: String? {
-        let parts = [dataset?.name, model?.configuration.summary].compactMap { $0 }
-        return parts.isEmpty ? nil : parts.joined(separator: "·")
+        let data = dataset.map { Self.cut($0.name, to: 14) }
+        var model = self.model?.configuration.summary
+        func label() -> String? {
+            let parts = [data, model].compactMap { $0 }
+            return parts.isEmpty ? nil : parts.joined(separator: "·")
+        }
+        if let summary = model, let whole = label(), whole.count > Self.promptLabelLimit {
+            let layers = summary.split(separator: "-")
+            if layers.count > 2, let first = layers.first, let last = layers.last { model = "\(first)-…-\(last)" }
+            let room = Self.promptLabelLimit - (data.map { $0.count + 1 } ?? 0)
+            model = model.map { Self.cut($0, to: max(5, room)) }
+        }
+        return label()
+    }
+
+    /// The longest label the prompt shows between its brackets.
+    static let promptLabelLimit = 24
+
+    private static func cut(_ text: String, to length: Int) -> String {
+        text.count <= length ? text : String(text.prefix(length - 1)) + "…"
     }
 }
 
