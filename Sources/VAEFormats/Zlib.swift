@@ -1,9 +1,10 @@
-import CZlib
+import CLibz
 
 /// The one door to zlib: gunzip for IDX and CSV files, gzip and zlib-format deflate for
 /// writers (a PNG's IDAT stream is zlib format), and CRC-32 (a PNG chunk's checksum).
 ///
-/// Foundation on Linux has no gzip, hence zlib. Nothing else in vaesh imports CZlib.
+/// Foundation on Linux has no gzip, hence zlib. Nothing else in vaesh imports CLibz. (ZIPFoundation
+/// brings a zlib module of its own named CZlib, so ours may not have that name.)
 public enum Zlib {
     /// Why a stream could not be inflated; the caller adds the file name.
     public enum Failure: Error, Equatable {
@@ -77,7 +78,7 @@ public enum Zlib {
         var offset = 0
         while offset < bytes.count {
             let chunk = min(bytes.count - offset, Int(UInt32.max))
-            result = CZlib.crc32(result, base + offset, uInt(chunk))
+            result = CLibz.crc32(result, base + offset, uInt(chunk))
             offset += chunk
         }
         return UInt32(truncatingIfNeeded: result)
