@@ -47,7 +47,7 @@ struct CheckpointTests {
     @Test func missingAndMismatchedTensorsNameTheFileAndTensor() throws {
         var random = RandomSource(seed: 1)
         let model = try VAE<Float>(VAEConfiguration(inputSize: 6, encoderHidden: [4], latentSize: 2), random: &random)
-        var tensors = model.parameters.slots.map { SafeTensor(name: $0.name, shape: $0.shape, values: Array(model.parameters.values(of: $0))) }
+        var tensors = model.parameters.slots.map { StoredTensor(name: $0.name, shape: $0.shape, values: Array(model.parameters.values(of: $0))) }
         tensors.removeAll { $0.name == "fc22.bias" }
         let missing = SafeTensorsFile(tensors: tensors, metadata: [:], fileName: "m.safetensors")
         #expect(throws: CheckpointError.self) { _ = try Checkpoint.model(from: missing) as (model: VAE<Float>, info: CheckpointInfo) }
@@ -57,8 +57,8 @@ struct CheckpointTests {
             #expect(error.message.contains("m.safetensors") || error.file == "m.safetensors")
             #expect(error.message.contains("fc22.bias"))
         }
-        tensors = model.parameters.slots.map { SafeTensor(name: $0.name, shape: $0.shape, values: Array(model.parameters.values(of: $0))) }
-        tensors[2] = SafeTensor(name: "fc21.weight", shape: [4, 2], values: tensors[2].values)
+        tensors = model.parameters.slots.map { StoredTensor(name: $0.name, shape: $0.shape, values: Array(model.parameters.values(of: $0))) }
+        tensors[2] = StoredTensor(name: "fc21.weight", shape: [4, 2], values: tensors[2].values)
         let wrongShape = SafeTensorsFile(tensors: tensors, metadata: [:], fileName: "w.safetensors")
         do {
             let _: (model: VAE<Float>, info: CheckpointInfo) = try Checkpoint.model(from: wrongShape)
@@ -71,8 +71,8 @@ struct CheckpointTests {
     @Test func unexpectedTensorIsRefused() throws {
         var random = RandomSource(seed: 1)
         let model = try VAE<Float>(VAEConfiguration(inputSize: 6, encoderHidden: [4], latentSize: 2), random: &random)
-        var tensors = model.parameters.slots.map { SafeTensor(name: $0.name, shape: $0.shape, values: Array(model.parameters.values(of: $0))) }
-        tensors.append(SafeTensor(name: "classifier.weight", shape: [2], values: [1, 2]))
+        var tensors = model.parameters.slots.map { StoredTensor(name: $0.name, shape: $0.shape, values: Array(model.parameters.values(of: $0))) }
+        tensors.append(StoredTensor(name: "classifier.weight", shape: [2], values: [1, 2]))
         let file = SafeTensorsFile(tensors: tensors, metadata: [:], fileName: "x.safetensors")
         do {
             let _: (model: VAE<Float>, info: CheckpointInfo) = try Checkpoint.model(from: file)

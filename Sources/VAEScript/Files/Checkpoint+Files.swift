@@ -10,7 +10,7 @@ extension Checkpoint {
     public static func save<T>(_ model: VAE<T>, to path: String, seed: UInt64? = nil, epochs: Int? = nil,
                                steps: Int? = nil) throws(FileError) {
         let contents = contents(of: model, seed: seed, epochs: epochs, steps: steps)
-        let tensors = contents.tensors.map { SafeTensor(name: $0.name, shape: $0.shape, values: $0.values) }
+        let tensors = contents.tensors.map { StoredTensor(name: $0.name, shape: $0.shape, values: $0.values) }
         try SafeTensorsFile(tensors: tensors, metadata: contents.metadata, fileName: path).write(path: path)
     }
 
