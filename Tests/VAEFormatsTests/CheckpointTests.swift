@@ -4,7 +4,7 @@ import Testing
 @testable import VAEKit
 import VAEScript
 
-@Suite("Checkpoints: models in safetensors")
+@Suite("Checkpoints: models in safetensors and PyTorch files")
 struct CheckpointTests {
     static func temporaryPath(_ name: String) -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vaesh-checkpoint-\(UUID().uuidString)")
@@ -21,20 +21,37 @@ struct CheckpointTests {
     func roundTrip(configuration: VAEConfiguration) throws {
         var random = RandomSource(seed: 5)
         let model = try VAE<Float>(configuration, random: &random)
-        let path = Self.temporaryPath("model.safetensors")
-        try Checkpoint.save(model, to: path, seed: 5, epochs: 3, steps: 1407)
-        let (opened, info) = try Checkpoint.open(path: path, as: Float.self)
-        #expect(opened.configuration == configuration)
-        #expect(opened.parameters.values.elements == model.parameters.values.elements)
-        #expect(info.origin == "vaesh" && info.seed == 5 && info.epochs == 3 && info.steps == 1407)
-        #expect(info.assumptions.isEmpty)
+        // safetensors, and PyTorch's zip checkpoint for .pt and .pth: both reopen exactly.
+        for (name, format) in [("model.safetensors", TensorFileFormat.safetensors), ("model.pt", .pytorch), ("model.PTH", .pytorch)] {
+            let path = Self.temporaryPath(name)
+            try Checkpoint.save(model, to: path, seed: 5, epochs: 3, steps: 1407)
+            let (opened, info, source) = try Checkpoint.open(path: path, as: Float.self)
+            #expect(source.format == format && source.unwrapping.isEmpty && source.notes.isEmpty)
+            #expect(opened.configuration == configuration)
+            #expect(opened.parameters.values.elements == model.parameters.values.elements)
+            #expect(info.origin == "vaesh" && info.seed == 5 && info.epochs == 3 && info.steps == 1407)
+            #expect(info.assumptions.isEmpty)
+        }
+    }
+
+    /// A state dict PyTorch saved in a checkpoint dict, with DataParallel's prefix, opens as the
+    /// same model as the bare one, and says what was unwrapped.
+    @Test func pytorchCheckpointsOpenThroughTheirWrappers() throws {
+        let fixtures = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil)).appendingPathComponent("torch")
+        let (bare, _, bareSource) = try Checkpoint.open(path: fixtures.appendingPathComponent("state_dict.pt").path, as: Float.self)
+        let (wrapped, info, source) = try Checkpoint.open(path: fixtures.appendingPathComponent("net_dataparallel.pt").path, as: Float.self)
+        #expect(bare.configuration == VAEConfiguration(inputSize: 6, encoderHidden: [4], latentSize: 2))
+        #expect(wrapped.parameters.values.elements == bare.parameters.values.elements)
+        #expect(bareSource == CheckpointSource(format: .pytorch, unwrapping: [], notes: []))
+        #expect(source.unwrapping == [.entry(key: "net", others: ["acc", "epoch"]), .prefix("module.")])
+        #expect(info.origin == "pytorch" && info.assumptions.count == 2)
     }
 
     /// The fixture written by Python's safetensors in the pytorch/examples layout (no metadata) is
     /// recognised from its names and shapes, and its values come through bit for bit.
     @Test func pytorchLayoutWithoutMetadata() throws {
         let path = try #require(Bundle.module.path(forResource: "vae_tiny", ofType: "safetensors", inDirectory: "Fixtures/safetensors"))
-        let (model, info) = try Checkpoint.open(path: path, as: Float.self)
+        let (model, info, _) = try Checkpoint.open(path: path, as: Float.self)
         #expect(model.configuration == VAEConfiguration(inputSize: 6, encoderHidden: [4], latentSize: 2))
         #expect(info.origin == "pytorch")
         #expect(info.assumptions.count == 2)

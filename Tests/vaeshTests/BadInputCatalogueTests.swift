@@ -149,7 +149,7 @@ enum Catalogue {
         BadInput("load idx: empty", "load idx images=$D/empty.idx", error: "truncated: expected 4 bytes, found 0", at: "1:1"),
         BadInput("load mnist: a folder without the files", "load mnist path=$D/folder", error: "no train-images file", at: "1:1"),
         BadInput("load mnist: a file for a folder", "load mnist path=$D/tiny.csv", error: "is a file, not a folder", at: "1:1"),
-        BadInput("open: a directory", "open $D/folder", error: "is a folder, not a safetensors file", at: "1:1"),
+        BadInput("open: a directory", "open $D/folder", error: "is a folder, not a checkpoint file", at: "1:1"),
         BadInput("open: empty", "open $D/empty.safetensors", error: "file is empty", at: "1:1"),
         BadInput("open: unreadable", "open $D/unreadable.safetensors", error: "permission denied", at: "1:1"),
         BadInput("open: a FIFO", "open $D/fifo", error: "fifo: not a regular file (a pipe, socket or device)", at: "1:1"),
