@@ -22,13 +22,14 @@ extension TorchCheckpoint {
                           file: String) throws(TorchCheckpointError) -> (pairs: [(String, String, Int)], unwrapping: [TorchUnwrapping]) {
         var unwrapping: [TorchUnwrapping] = []
         var current = root
+        var probe = StateDictProbe(objects: objects)
         // Each step goes one dict deeper; four is more than any checkpoint nests.
         for _ in 0 ..< 4 {
             if let entries = stateDictEntries(current, objects: objects) {
                 return (stripPrefixes(entries, unwrapping: &unwrapping), unwrapping)
             }
             guard let dictionary = objects.dictionary(current) else { break }
-            let candidates = dictionary.filter { isStateDictOrWrapper($0.value, objects: objects) }
+            let candidates = dictionary.filter { probe.isStateDictOrWrapper($0.value) }
             let known = candidates.filter { pair in stateDictKeys.contains { pair.key == .string($0) } }
             let chosen = known.count == 1 ? known : candidates
             guard chosen.count == 1, case .string(let key) = chosen[0].key else {
@@ -45,7 +46,7 @@ extension TorchCheckpoint {
     }
 
     /// The (name, tensor) entries when `value` is a state dict, else nil.
-    private static func stateDictEntries(_ value: PickleValue, objects: PickleObjects) -> [(String, Int)]? {
+    fileprivate static func stateDictEntries(_ value: PickleValue, objects: PickleObjects) -> [(String, Int)]? {
         guard let dictionary = objects.dictionary(value), !dictionary.isEmpty else { return nil }
         var entries: [(String, Int)] = []
         for (key, item) in dictionary {
@@ -53,15 +54,6 @@ extension TorchCheckpoint {
             entries.append((name, index))
         }
         return entries
-    }
-
-    /// A state dict, or a dict one step from one (a checkpoint inside a checkpoint).
-    private static func isStateDictOrWrapper(_ value: PickleValue, objects: PickleObjects) -> Bool {
-        if stateDictEntries(value, objects: objects) != nil { return true }
-        guard let dictionary = objects.dictionary(value) else { return false }
-        return dictionary.contains { pair in
-            stateDictKeys.contains { pair.key == .string($0) } && stateDictEntries(pair.value, objects: objects) != nil
-        }
     }
 
     private static func stripPrefixes(_ entries: [(String, Int)], unwrapping: inout [TorchUnwrapping]) -> [(String, String, Int)] {
@@ -102,5 +94,29 @@ extension TorchCheckpoint {
             return "it holds a dict of \(dictionary.count) entries (\(Quoting.list(keys))) mixing tensors with other values (\(Quoting.quoted(describeKey(first.key, objects: objects))) is \(first.value.kind(in: objects)))"
         }
         return "it holds a dict of \(Quoting.list(keys)), none of them a dict of tensors"
+    }
+}
+
+/// Which containers are state dicts, or dicts one step from one (a checkpoint inside a
+/// checkpoint), each container examined once: a dict whose every value is the same shared dict
+/// must not cost its size squared.
+private struct StateDictProbe {
+    let objects: PickleObjects
+    private var known: [Int: Bool] = [:]
+
+    init(objects: PickleObjects) { self.objects = objects }
+
+    mutating func isStateDict(_ value: PickleValue) -> Bool {
+        guard case .object(let index) = value else { return false }
+        if let answer = known[index] { return answer }
+        let answer = TorchCheckpoint.stateDictEntries(value, objects: objects) != nil
+        known[index] = answer
+        return answer
+    }
+
+    mutating func isStateDictOrWrapper(_ value: PickleValue) -> Bool {
+        isStateDict(value) || TorchCheckpoint.stateDictKeys.contains { key in
+            objects.lookup(key, in: value).map { isStateDict($0) } ?? false
+        }
     }
 }

@@ -19,6 +19,9 @@ struct ZipBounds {
         var uncompressedSize: Int
         /// Where the entry's bytes start (after its local header).
         var dataOffset: Int
+        /// Where its local header starts, and where its bytes (and data descriptor) end.
+        var localHeaderOffset: Int
+        var dataEnd: Int
     }
 
     /// The records, in central directory order.
@@ -73,6 +76,13 @@ struct ZipBounds {
         for number in 0 ..< Int(entryCount) {
             records.append(try record(at: &position, limit: directoryEnd, number: number))
         }
+
+        // Entries may not share bytes: records pointing at one local header (an "overlap" zip
+        // bomb) would read the same megabytes again for each name.
+        let spans = records.enumerated().map { ($0.element.localHeaderOffset, $0.element.dataEnd, $0.offset) }.sorted { $0.0 < $1.0 }
+        for (previous, next) in zip(spans, spans.dropFirst()) where next.0 < previous.1 {
+            throw .init("entries \(previous.2 + 1) and \(next.2 + 1) share bytes (from byte \(next.0)): a zip bomb, or a damaged archive")
+        }
     }
 
     /// The central directory record at `position` (advanced past it), with its local header.
@@ -124,8 +134,9 @@ struct ZipBounds {
                 throw .init("entry \(number + 1)'s data descriptor disagrees with its central directory record")
             }
         }
+        let end = flags & 8 != 0 ? dataEnd + (isZIP64 ? 20 : 12) : dataEnd
         return Record(flags: flags, method: method, crc: u32(at + 16), compressedSize: Int(compressed),
-                      uncompressedSize: Int(uncompressed), dataOffset: dataOffset)
+                      uncompressedSize: Int(uncompressed), dataOffset: dataOffset, localHeaderOffset: local, dataEnd: end)
     }
 
     /// The ZIP64 extended information in an extra field, read as ZIPFoundation reads it (the first

@@ -68,7 +68,7 @@ struct TorchCheckpointReadingTests {
     /// Every save style the fixture script writes with real PyTorch, compared bit for bit with
     /// what torch.load(weights_only=True) gives for the same file.
     @Test(arguments: [
-        "state_dict", "checkpoint", "wrapped_state_dict", "wrapped_model", "dataparallel", "net_dataparallel",
+        "state_dict", "tiny", "checkpoint", "wrapped_state_dict", "wrapped_model", "dataparallel", "net_dataparallel",
         "compiled", "lightning", "keep_vars", "half", "bfloat16", "double", "views", "batchnorm", "integers",
         "protocol4", "archive_folder", "deflated", "no_byteorder", "big_endian",
     ])
@@ -159,6 +159,7 @@ struct TorchCheckpointRefusalTests {
         TorchRefusal(file: "hostile/zip-huge-size.pt", message: "not a readable PyTorch zip archive: entry 1 claims 4294967280 bytes (167 compressed) at byte 46, beyond the file's 649 bytes", hint: nil),
         TorchRefusal(file: "hostile/zip-huge-deflated.pt", message: "not a readable PyTorch zip archive: entry 1 claims 4294967280 bytes", hint: nil),
         TorchRefusal(file: "hostile/zip64-huge-offset.pt", message: "not a readable PyTorch zip archive: entry 1's local header (at byte 9223372036854775813) lies outside the file or is damaged", hint: nil),
+        TorchRefusal(file: "hostile/overlapping-entries.pt", message: "not a readable PyTorch zip archive: entries 2 and 3 share bytes (from byte 213): a zip bomb, or a damaged archive", hint: nil),
         TorchRefusal(file: "hostile/encrypted.pt", message: "not a readable PyTorch zip archive: entry 1 is encrypted", hint: nil),
         TorchRefusal(file: "hostile/missing-storage.pt", message: "tensor 'w': its storage 'data/5' is not in the archive", hint: nil),
         // Storages and views.

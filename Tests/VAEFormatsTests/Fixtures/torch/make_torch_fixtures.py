@@ -6,8 +6,10 @@ catalogue read, with real PyTorch (torch.save), and the values each one holds.
 
 Needs torch and numpy (CI has neither: the files are committed). Every model is tiny (the
 pytorch/examples VAE layout with D=6, H=4, Z=2, or a few-element tensor), so each file is a few
-kilobytes. The values come from fixed seeds; torch.save's archives differ from run to run only in
-the random `.data/serialization_id` record, which nothing reads.
+kilobytes. The values come from fixed seeds, and the one random record torch.save writes
+(`.data/serialization_id`, which nothing reads) is pinned to zeros, so rerunning the script
+reproduces every file byte for byte (but legacy.pt, whose format names storages by their memory
+addresses).
 
 Each FILE.pt that vaesh must read comes with FILE.expected, what vaesh must make of it:
 
@@ -89,12 +91,49 @@ def expected_lines(state_dict, unwraps):
 
 
 def save(name, obj, state_dict, unwraps=(), **options):
-    """torch.save(obj) to NAME.pt, NAME.expected from the state dict vaesh must find in it, and a
-    check that torch.load(weights_only=True) reads it back to those values."""
+    """torch.save(obj) to NAME.pt, and NAME.expected from the state dict vaesh must find in it."""
     path = os.path.join(HERE, name + ".pt")
-    torch.save(obj, path, **options)
+    torch_save(obj, path, **options)
     write_expected(name, state_dict, unwraps)
     return path
+
+
+def torch_save(obj, path, **options):
+    torch.save(obj, path, **options)
+    pin_serialization_id(path)
+
+
+def pin_serialization_id(path):
+    """Rewrites the random `.data/serialization_id` record as zeros, with its CRC-32 fixed in the
+    data descriptor (or local header) and the central directory, leaving every offset as it was."""
+    data = bytearray(open(path, "rb").read())
+    if not data.startswith(b"PK"):
+        return
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
+        info = next((i for i in archive.infolist() if i.filename.endswith("/.data/serialization_id")), None)
+    if info is None:
+        return
+    start = info.header_offset
+    name_length, extra_length = struct.unpack("<HH", data[start + 26:start + 30])
+    begin = start + 30 + name_length + extra_length
+    zeros = b"0" * info.file_size
+    data[begin:begin + info.file_size] = zeros
+    crc = struct.pack("<I", zlib.crc32(zeros))
+    if struct.unpack("<H", data[start + 6:start + 8])[0] & 8:
+        descriptor = begin + info.compress_size
+        descriptor += 4 if data[descriptor:descriptor + 4] == b"PK\x07\x08" else 0
+        data[descriptor:descriptor + 4] = crc
+    else:
+        data[start + 14:start + 18] = crc
+    record = data.find(b"PK\x01\x02")
+    while record >= 0:
+        length, = struct.unpack("<H", data[record + 28:record + 30])
+        if data[record + 46:record + 46 + length] == info.filename.encode():
+            data[record + 16:record + 20] = crc
+            break
+        record = data.find(b"PK\x01\x02", record + 4)
+    with open(path, "wb") as f:
+        f.write(data)
 
 
 def write_expected(name, state_dict, unwraps=()):
@@ -116,6 +155,10 @@ def check_loads(name, expected_state_dict, pick=lambda loaded: loaded):
 def readable():
     sd = model().state_dict()
     save("state_dict", sd, sd)
+    # The smallest torch.save archive, small enough to seed the fuzzers (their inputs are ≤ 4 KB).
+    torch.manual_seed(3)
+    tiny = nn.Linear(2, 1).state_dict()
+    save("tiny", tiny, tiny)
 
     # The usual checkpoint dict, with an Adam state after one step (tensors, ints, floats, lists).
     vae = model()
@@ -196,6 +239,7 @@ def readable():
     torch.save(sd, buffer)
     with open(os.path.join(HERE, "archive_folder.pt"), "wb") as f:
         f.write(buffer.getvalue())
+    pin_serialization_id(os.path.join(HERE, "archive_folder.pt"))
     write_expected("archive_folder", sd)
 
     # The same archive repacked by a zip tool: every entry deflated. torch reads it.
@@ -210,7 +254,7 @@ def readable():
     write_expected("big_endian", sd)
 
     for name, expected, pick in [
-        ("state_dict", sd, None), ("checkpoint", vae.state_dict(), lambda c: c["model_state_dict"]),
+        ("state_dict", sd, None), ("tiny", tiny, None), ("checkpoint", vae.state_dict(), lambda c: c["model_state_dict"]),
         ("wrapped_state_dict", sd, lambda c: c["state_dict"]), ("dataparallel", parallel, None),
         ("compiled", OrderedDict(("_orig_mod." + k, v) for k, v in sd.items()), None), ("keep_vars", params, None),
         ("views", views, None), ("batchnorm", norm.state_dict(), None), ("integers", ints, None),
@@ -219,12 +263,20 @@ def readable():
         check_loads(name, expected, pick or (lambda loaded: loaded))
 
 
+def write_entry(archive, name, data):
+    """archive.writestr with a fixed time (zipfile would stamp the current one), so reruns match."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = archive.compression
+    info.external_attr = 0o644 << 16
+    archive.writestr(info, data)
+
+
 def repack(source, name, compression=zipfile.ZIP_STORED, drop=lambda name: False, rewrite=lambda name, data: data):
     with zipfile.ZipFile(os.path.join(HERE, source + ".pt")) as original, \
             zipfile.ZipFile(os.path.join(HERE, name + ".pt"), "w", compression) as copy:
         for info in original.infolist():
             if not drop(info.filename):
-                copy.writestr(info.filename.replace(source + "/", name + "/", 1), rewrite(info.filename, original.read(info)))
+                write_entry(copy, info.filename.replace(source + "/", name + "/", 1), rewrite(info.filename, original.read(info)))
 
 
 def big_endian(name, data):
@@ -240,13 +292,13 @@ def big_endian(name, data):
 def refused():
     sd = model().state_dict()
     torch.save(sd, os.path.join(HERE, "legacy.pt"), _use_new_zipfile_serialization=False)
-    torch.save(model(), os.path.join(HERE, "whole_model.pt"))
-    torch.save({"state_dict": sd, "args": argparse.Namespace(lr=0.1)}, os.path.join(HERE, "python_object.pt"))
+    torch_save(model(), os.path.join(HERE, "whole_model.pt"))
+    torch_save({"state_dict": sd, "args": argparse.Namespace(lr=0.1)}, os.path.join(HERE, "python_object.pt"))
     torch.jit.save(torch.jit.trace(model(), torch.rand(1, 6)), os.path.join(HERE, "torchscript.pt"))
-    torch.save(torch.arange(3.0), os.path.join(HERE, "one_tensor.pt"))
-    torch.save([sd, {"lr": 0.1}], os.path.join(HERE, "list.pt"))
-    torch.save({"encoder": sd, "decoder": sd}, os.path.join(HERE, "two_state_dicts.pt"))
-    torch.save({"state_dict": sd, "model": sd}, os.path.join(HERE, "ambiguous.pt"))
+    torch_save(torch.arange(3.0), os.path.join(HERE, "one_tensor.pt"))
+    torch_save([sd, {"lr": 0.1}], os.path.join(HERE, "list.pt"))
+    torch_save({"encoder": sd, "decoder": sd}, os.path.join(HERE, "two_state_dicts.pt"))
+    torch_save({"state_dict": sd, "model": sd}, os.path.join(HERE, "ambiguous.pt"))
     # The conversions the error messages suggest work.
     assert isinstance(torch.load(os.path.join(HERE, "legacy.pt"), weights_only=True), OrderedDict)
 
@@ -306,7 +358,7 @@ def torch_zip(entries, folder="archive", compression=zipfile.ZIP_STORED):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression) as archive:
         for name, data in entries.items():
-            archive.writestr(f"{folder}/{name}", data)
+            write_entry(archive, f"{folder}/{name}", data)
     return buffer.getvalue()
 
 
@@ -338,12 +390,12 @@ def hostile():
     put("no-data-pkl.pt", torch_zip({"byteorder": b"little", "data/0": floats(6)}))
     two = io.BytesIO()
     with zipfile.ZipFile(two, "w") as archive:
-        archive.writestr("a/data.pkl", tensor())
-        archive.writestr("b/data/0", floats(6))
+        write_entry(archive, "a/data.pkl", tensor())
+        write_entry(archive, "b/data/0", floats(6))
     put("two-folders.pt", two.getvalue())
     flat = io.BytesIO()
     with zipfile.ZipFile(flat, "w") as archive:
-        archive.writestr("data.pkl", tensor())
+        write_entry(archive, "data.pkl", tensor())
     put("no-folder.pt", flat.getvalue())
     put("byteorder-middle.pt", torch_zip({"data.pkl": tensor(), "byteorder": b"middle", "data/0": floats(6)}))
     damaged = bytearray(one_tensor_file(tensor()))
@@ -353,6 +405,7 @@ def hostile():
     put("zip-huge-deflated.pt", claim_huge_size(torch_zip({"data.pkl": tensor(), "data/0": floats(6)}, compression=zipfile.ZIP_DEFLATED)))
     put("zip64-huge-offset.pt", zip64_offset(one_tensor_file(tensor())))
     put("encrypted.pt", encrypted_flag(one_tensor_file(tensor())))
+    put("overlapping-entries.pt", overlapping(torch_zip({"data.pkl": tensor(), "data/0": floats(6), "data/1": floats(6)})))
     put("missing-storage.pt", torch_zip({"data.pkl": tensor(key="5"), "data/0": floats(6)}))
 
     # Storages and views
@@ -421,6 +474,19 @@ def zip64_offset(archive):
     end = data.rfind(b"PK\x05\x06")
     size, = struct.unpack("<I", data[end + 12:end + 16])
     data[end + 12:end + 16] = struct.pack("<I", size + 12)
+    return bytes(data)
+
+
+def overlapping(archive):
+    """The last central directory record points at the local header of the one before it: two
+    names for one entry's bytes (an overlap zip bomb repeats this thousands of times)."""
+    data = bytearray(archive)
+    records = []
+    start = data.find(b"PK\x01\x02")
+    while start >= 0:
+        records.append(start)
+        start = data.find(b"PK\x01\x02", start + 4)
+    data[records[-1] + 42:records[-1] + 46] = data[records[-2] + 42:records[-2] + 46]
     return bytes(data)
 
 
