@@ -4,7 +4,7 @@
 /// with names from the file escaped (`Quoting`). Files that PyTorch wrote but vaesh does not read
 /// (the legacy format, a pickled model, TorchScript) say so and give, as the hint, the one line of
 /// Python that converts them.
-public enum TorchCheckpointError: DescribedError, Equatable {
+public enum TorchCheckpointError: FileFormatError, Equatable {
     /// The file could not be opened or read.
     case file(FileError)
 
@@ -53,12 +53,12 @@ public enum TorchCheckpointError: DescribedError, Equatable {
         }
     }
 
-    public var message: String {
-        if case .file(let error) = self { return error.message }
-        return "\(Quoting.shown(file)): \(problem)"
+    public var fileError: FileError? {
+        if case .file(let error) = self { return error }
+        return nil
     }
 
-    private var problem: String {
+    public var problem: String {
         typealias Q = Quoting
         return switch self {
         case .file(let error):
