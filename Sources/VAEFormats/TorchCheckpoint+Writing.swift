@@ -22,20 +22,23 @@ extension TorchCheckpoint {
         for tensor in tensors {
             precondition(names.insert(tensor.name).inserted, "TorchCheckpoint: tensor '\(tensor.name)' appears twice")
         }
-        var entries: [(String, [UInt8])] = [("data.pkl", pickle()), ("byteorder", Array("little".utf8))]
+        // Each entry's bytes are made when it is added, so that only one storage's copy exists
+        // beside the archive at a time.
+        var entries: [(String, () -> [UInt8])] = [("data.pkl", pickle), ("byteorder", { Array("little".utf8) })]
         for (index, tensor) in tensors.enumerated() {
-            entries.append(("data/\(index)", Self.littleEndianBytes(tensor)))
+            entries.append(("data/\(index)", { Self.littleEndianBytes(tensor) }))
         }
-        entries.append(("version", Array("3\n".utf8)))
+        entries.append(("version", { Array("3\n".utf8) }))
         if !metadata.isEmpty {
             let object = JSONValue.object(metadata.keys.sorted().map { ($0, .string(metadata[$0] ?? "")) })
-            entries.append((Self.metadataEntry, Array(object.rendered.utf8)))
+            entries.append((Self.metadataEntry, { Array(object.rendered.utf8) }))
         }
         do {
             let archive = try Archive(data: Data(), accessMode: .create)
             // A fixed time (1980-01-01, the zip format's first day): equal checkpoints are equal files.
             let date = Date(timeIntervalSince1970: 315_532_800)
-            for (name, bytes) in entries {
+            for (name, make) in entries {
+                let bytes = make()
                 try archive.addEntry(with: "archive/" + name, type: .file, uncompressedSize: Int64(bytes.count),
                                      modificationDate: date, permissions: 0o644, compressionMethod: .none,
                                      bufferSize: max(1, bytes.count)) { position, size in
