@@ -45,6 +45,13 @@ struct CheckpointTests {
         #expect(bareSource == CheckpointSource(format: .pytorch, unwrapping: [], notes: []))
         #expect(source.unwrapping == [.entry(key: "net", others: ["acc", "epoch"]), .prefix("module.")])
         #expect(info.origin == "pytorch" && info.assumptions.count == 2)
+
+        // Other dtypes are converted, and open says how.
+        let (half, _, halfSource) = try Checkpoint.open(path: fixtures.appendingPathComponent("half.pt").path, as: Float.self)
+        #expect(half.configuration == bare.configuration)
+        #expect(halfSource.notes == ["the file's float16 tensors were widened to float32 exactly"])
+        let (_, _, doubleSource) = try Checkpoint.open(path: fixtures.appendingPathComponent("double.pt").path, as: Float.self)
+        #expect(doubleSource.notes == ["the file's float64 tensors were rounded to float32, the precision vaesh computes in"])
     }
 
     /// The fixture written by Python's safetensors in the pytorch/examples layout (no metadata) is

@@ -163,6 +163,7 @@ extension CommandTable {
         report.addField("file", .string(path))
         report.addField("format", .string(source.format.rawValue))
         report.addField("unwrapped", .array(source.unwrapping.map { .string($0.description) }))
+        report.addField("notes", .array(source.notes.map { .string($0) }))
         report.addField("architecture", .string(info.configuration.summary))
         context.report(report)
     }

@@ -50,7 +50,23 @@ extension Checkpoint {
         -> (model: VAE<T>, info: CheckpointInfo, source: CheckpointSource) {
         let file = try TensorFile.read(path: path)
         let (model, info): (VAE<T>, CheckpointInfo) = try model(from: file.tensors, metadata: file.metadata, file: path)
-        return (model, info, CheckpointSource(format: file.format, unwrapping: file.unwrapping, notes: file.notes))
+        return (model, info, CheckpointSource(format: file.format, unwrapping: file.unwrapping,
+                                              notes: file.notes + precisionNotes(file.tensors)))
+    }
+
+    /// What reading did to values that were not float32: said, since the numbers printed later
+    /// come from the converted values.
+    static func precisionNotes(_ tensors: [StoredTensor]) -> [String] {
+        let types = Set(tensors.map(\.dtype))
+        var notes: [String] = []
+        let narrow = [TensorDType.float16, .bfloat16].filter(types.contains).map(\.rawValue)
+        if !narrow.isEmpty {
+            notes.append("the file's \(narrow.joined(separator: " and ")) tensors were widened to float32 exactly")
+        }
+        if types.contains(.float64) {
+            notes.append("the file's float64 tensors were rounded to float32, the precision vaesh computes in")
+        }
+        return notes
     }
 
     /// The model a decoded safetensors file describes (see `open`).
