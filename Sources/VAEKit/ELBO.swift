@@ -154,14 +154,14 @@ extension VAE {
     /// each takes a contiguous share of the examples through the encoder, then of the draws through
     /// the decoder (with one draw per example, both in one go). ε is drawn first, in one piece, so
     /// the random stream is the same whatever the thread count.
-    func forwardPass(_ x: Matrix<T>, rows: Int, workspace w: Workspace<T>, random: inout RandomSource,
-                     likelihoodGradientScale: T?) {
+    func forwardPass(_ x: Matrix<T>, rows: Int, workspace w: Workspace<T>, noise: inout NoiseFiller,
+                     examples: ArraySlice<Int>? = nil, firstDraw: Int = 0, likelihoodGradientScale: T?) {
         precondition(x.columns == inputSize, "forwardPass: x has \(x.columns) columns, model expects \(inputSize)")
         precondition(rows <= w.examples && rows <= x.rows, "forwardPass: too many rows for the workspace")
         let samples = w.samples, draws = rows * samples
 
-        // ε ~ N(0, I), drawn in (example, sample, dimension) order.
-        random.fillNormal(UnsafeMutableBufferPointer(start: w.epsilon.pointer, count: draws * latentSize))
+        // ε ~ N(0, I), in (example, sample, dimension) order: the pass's only source of noise.
+        noise.fill(w.epsilon.pointer, rows: rows, samples: samples, latent: latentSize, examples: examples, firstDraw: firstDraw)
 
         // The learned variance's gradient sums over every draw into one vector: keep that in one part.
         let sharedAccumulator = likelihoodGradientScale != nil && outputLogVarianceOffset != nil
@@ -281,8 +281,10 @@ extension VAE {
         if let offset = outputLogVarianceOffset {
             (parameters.gradients.pointer + offset).update(repeating: 0, count: inputSize)
         }
-        forwardPass(x, rows: rows, workspace: w, random: &random,
+        var noise = NoiseFiller(.fresh(random))
+        forwardPass(x, rows: rows, workspace: w, noise: &noise,
                     likelihoodGradientScale: T(-weights.reconstruction * perExample / Double(samples)))
+        random = noise.stream ?? random
         backwardPass(x, rows: rows, workspace: w, klScale: T(weights.kl * perExample))
         let sums = batchSums(rows: rows, workspace: w)
         return BatchTerms(reconstruction: sums.reconstruction / Double(rows), kl: sums.kl / Double(rows), examples: rows)
@@ -294,8 +296,24 @@ extension VAE {
     @_specialize(where T == Double)
     public func objective(_ x: Matrix<T>, rows: Int, samples: Int = 1, weights: ObjectiveWeights,
                           reduction: Reduction = .sum, random: inout RandomSource) -> Double {
+        var noise = NoiseFiller(.fresh(random))
+        defer { random = noise.stream ?? random }
+        return objective(x, rows: rows, samples: samples, weights: weights, reduction: reduction, noise: &noise, examples: nil)
+    }
+
+    /// The same objective with ε from `draws`; `examples` are the rows' indices in their data
+    /// source, which common draws are keyed by (so this sees the z `evaluate` sees for them).
+    public func objective(_ x: Matrix<T>, rows: Int, samples: Int = 1, weights: ObjectiveWeights,
+                          reduction: Reduction = .sum, draws: Draws, examples: [Int]) -> Double {
+        precondition(examples.count == rows, "objective: \(examples.count) example indices for \(rows) rows")
+        var noise = NoiseFiller(draws)
+        return objective(x, rows: rows, samples: samples, weights: weights, reduction: reduction, noise: &noise, examples: examples[...])
+    }
+
+    private func objective(_ x: Matrix<T>, rows: Int, samples: Int, weights: ObjectiveWeights, reduction: Reduction,
+                           noise: inout NoiseFiller, examples: ArraySlice<Int>?) -> Double {
         let w = workspace(examples: x.rows, samples: samples)
-        forwardPass(x, rows: rows, workspace: w, random: &random, likelihoodGradientScale: nil)
+        forwardPass(x, rows: rows, workspace: w, noise: &noise, examples: examples, likelihoodGradientScale: nil)
         let sums = batchSums(rows: rows, workspace: w)
         let total = weights.value(reconstruction: sums.reconstruction, kl: sums.kl)
         return reduction == .sum ? total : total / Double(rows)
@@ -310,12 +328,29 @@ extension VAE {
     static var evaluationChunk: Int { 500 }
 
     /// Every term of the objective on `indices` of `source` (all of it when nil), with S draws
-    /// per example. Returns nil when `shouldStop` answers true between chunks.
-    @_specialize(where T == Float)
-    @_specialize(where T == Double)
+    /// per example taken from the stream `random` (which advances). Returns nil when `shouldStop`
+    /// answers true between chunks.
     public func evaluate(_ source: any ExampleSource, indices: [Int]? = nil, samples: Int = 1,
                          random: inout RandomSource, keepPerExample: Bool = false,
                          shouldStop: () -> Bool = { false }) -> ELBOTerms? {
+        var noise = NoiseFiller(.fresh(random))
+        defer { random = noise.stream ?? random }
+        return evaluate(source, indices: indices, samples: samples, noise: &noise, keepPerExample: keepPerExample, shouldStop: shouldStop)
+    }
+
+    /// Every term of the objective on `indices` of `source` (all of it when nil), with S draws
+    /// per example from `draws` (common random numbers: the same z for the same examples, see
+    /// `Draws`). Returns nil when `shouldStop` answers true between chunks.
+    public func evaluate(_ source: any ExampleSource, indices: [Int]? = nil, samples: Int = 1, draws: Draws,
+                         keepPerExample: Bool = false, shouldStop: () -> Bool = { false }) -> ELBOTerms? {
+        var noise = NoiseFiller(draws)
+        return evaluate(source, indices: indices, samples: samples, noise: &noise, keepPerExample: keepPerExample, shouldStop: shouldStop)
+    }
+
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    func evaluate(_ source: any ExampleSource, indices: [Int]?, samples: Int, noise: inout NoiseFiller,
+                  keepPerExample: Bool, shouldStop: () -> Bool) -> ELBOTerms? {
         precondition(samples >= 1, "evaluate: samples must be at least 1")
         precondition(source.dimension == inputSize, "evaluate: data has \(source.dimension) values per example, model \(inputSize)")
         let chosen = indices ?? Array(0..<source.exampleCount)
@@ -333,7 +368,8 @@ extension VAE {
             if shouldStop() { return nil }
             let rows = min(chunk, chosen.count - start)
             source.fillBatch(chosen[start..<start + rows], into: batch, epoch: 0)
-            forwardPass(batch, rows: rows, workspace: w, random: &random, likelihoodGradientScale: nil)
+            forwardPass(batch, rows: rows, workspace: w, noise: &noise, examples: chosen[start..<start + rows],
+                        likelihoodGradientScale: nil)
             for n in 0..<rows {
                 var logLikelihood = 0.0, monteCarlo = 0.0
                 for s in 0..<samples {
@@ -351,11 +387,16 @@ extension VAE {
             start += rows
         }
 
-        let elbo = zip(reconstruction, kl).map { $0 - $1 }
+        // The ELBO's mean is recon − KL of the means, not the mean of the differences (which can
+        // differ in the last bit), so `recon - kl == elbo` holds exactly for whoever prints them;
+        // its standard error comes from the per-example differences.
+        let reconstructionEstimate = Estimate(values: reconstruction), klEstimate = Estimate(values: kl)
+        let elbo = Estimate(mean: reconstructionEstimate.mean - klEstimate.mean,
+                            standardError: Estimate(values: zip(reconstruction, kl).map { $0 - $1 }).standardError)
         var terms = ELBOTerms(
-            reconstruction: Estimate(values: reconstruction), kl: Estimate(values: kl),
-            klMonteCarlo: Estimate(values: klMonteCarlo), elbo: Estimate(values: elbo),
-            loss: -Estimate(values: elbo), examples: chosen.count, samples: samples,
+            reconstruction: reconstructionEstimate, kl: klEstimate,
+            klMonteCarlo: Estimate(values: klMonteCarlo), elbo: elbo,
+            loss: -elbo, examples: chosen.count, samples: samples,
             perExample: keepPerExample ? PerExampleTerms(reconstruction: reconstruction, kl: kl, klMonteCarlo: klMonteCarlo) : nil)
         if chosen.count == 1 {
             // One example: the only noise is Monte-Carlo, over its S draws; the closed-form KL has none.
@@ -386,8 +427,8 @@ extension VAE {
         let x = Matrix<T>(rows: 1, columns: inputSize)
         source.fillBatch([index], into: x, epoch: 0)
         let w = workspace(examples: 1, samples: 1)
-        var unused = RandomSource(seed: 0)
-        forwardPass(x, rows: 1, workspace: w, random: &unused, likelihoodGradientScale: nil)
+        var unused = NoiseFiller(.fresh(RandomSource(seed: 0)))  // the posterior needs no ε; the pass draws one anyway
+        forwardPass(x, rows: 1, workspace: w, noise: &unused, likelihoodGradientScale: nil)
         let head = w.encoder.output.row(0)
         return Posterior(mean: Array(head[0..<latentSize]), logVariance: Array(head[latentSize..<2 * latentSize]))
     }

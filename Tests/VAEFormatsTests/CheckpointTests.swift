@@ -25,7 +25,7 @@ struct CheckpointTests {
         for (name, format) in [("model.safetensors", TensorFileFormat.safetensors), ("model.pt", .pytorch), ("model.PTH", .pytorch)] {
             let path = Self.temporaryPath(name)
             try Checkpoint.save(model, to: path, seed: 5, epochs: 3, steps: 1407)
-            let (opened, info, source) = try Checkpoint.open(path: path, as: Float.self)
+            let (opened, info, source) = try Checkpoint.read(path: path, as: Float.self)
             #expect(source.format == format && source.unwrapping.isEmpty && source.notes.isEmpty)
             #expect(opened.configuration == configuration)
             #expect(opened.parameters.values.elements == model.parameters.values.elements)
@@ -38,8 +38,8 @@ struct CheckpointTests {
     /// same model as the bare one, and says what was unwrapped.
     @Test func pytorchCheckpointsOpenThroughTheirWrappers() throws {
         let fixtures = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil)).appendingPathComponent("torch")
-        let (bare, _, bareSource) = try Checkpoint.open(path: fixtures.appendingPathComponent("state_dict.pt").path, as: Float.self)
-        let (wrapped, info, source) = try Checkpoint.open(path: fixtures.appendingPathComponent("net_dataparallel.pt").path, as: Float.self)
+        let (bare, _, bareSource) = try Checkpoint.read(path: fixtures.appendingPathComponent("state_dict.pt").path, as: Float.self)
+        let (wrapped, info, source) = try Checkpoint.read(path: fixtures.appendingPathComponent("net_dataparallel.pt").path, as: Float.self)
         #expect(bare.configuration == VAEConfiguration(inputSize: 6, encoderHidden: [4], latentSize: 2))
         #expect(wrapped.parameters.values.elements == bare.parameters.values.elements)
         #expect(bareSource == CheckpointSource(format: .pytorch, unwrapping: [], notes: []))
@@ -47,10 +47,10 @@ struct CheckpointTests {
         #expect(info.origin == "pytorch" && info.assumptions.count == 2)
 
         // Other dtypes are converted, and open says how.
-        let (half, _, halfSource) = try Checkpoint.open(path: fixtures.appendingPathComponent("half.pt").path, as: Float.self)
+        let (half, _, halfSource) = try Checkpoint.read(path: fixtures.appendingPathComponent("half.pt").path, as: Float.self)
         #expect(half.configuration == bare.configuration)
         #expect(halfSource.notes == ["the file's float16 tensors were widened to float32 exactly"])
-        let (_, _, doubleSource) = try Checkpoint.open(path: fixtures.appendingPathComponent("double.pt").path, as: Float.self)
+        let (_, _, doubleSource) = try Checkpoint.read(path: fixtures.appendingPathComponent("double.pt").path, as: Float.self)
         #expect(doubleSource.notes == ["the file's float64 tensors were rounded to float32, the precision vaesh computes in"])
     }
 
@@ -58,7 +58,7 @@ struct CheckpointTests {
     /// recognised from its names and shapes, and its values come through bit for bit.
     @Test func pytorchLayoutWithoutMetadata() throws {
         let path = try #require(Bundle.module.path(forResource: "vae_tiny", ofType: "safetensors", inDirectory: "Fixtures/safetensors"))
-        let (model, info, _) = try Checkpoint.open(path: path, as: Float.self)
+        let (model, info) = try Checkpoint.open(path: path, as: Float.self)
         #expect(model.configuration == VAEConfiguration(inputSize: 6, encoderHidden: [4], latentSize: 2))
         #expect(info.origin == "pytorch")
         #expect(info.assumptions.count == 2)

@@ -21,7 +21,7 @@ struct PyTorchParityTests {
         let checkpoint = try #require(Bundle.module.path(forResource: "vae_784_400_20", ofType: "safetensors", inDirectory: "Fixtures/pytorch"))
         let expected = try #require(Bundle.module.url(forResource: "vae_784_400_20.expected", withExtension: "json", subdirectory: "Fixtures/pytorch"))
         let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: expected))
-        let (model, info, _) = try Checkpoint.open(path: checkpoint, as: Float.self)
+        let (model, info) = try Checkpoint.open(path: checkpoint, as: Float.self)
         let test = try #require(Dataset.embeddedMNIST().test)
         return (model, info, reference, test)
     }

@@ -57,7 +57,7 @@ struct TorchRoundTripTests {
         switch testCase {
         case .trainedExample:
             let fixture = try #require(Bundle.module.path(forResource: "vae_784_400_20", ofType: "safetensors", inDirectory: "Fixtures/pytorch"))
-            let (model, _, _) = try Checkpoint.open(path: fixture, as: Float.self)
+            let (model, _) = try Checkpoint.open(path: fixture, as: Float.self)
             try Checkpoint.save(model, to: checkpoint)
             let test = try #require(Dataset.embeddedMNIST().test)
             let batch = Matrix<Double>(rows: 20, columns: 784)
@@ -75,7 +75,7 @@ struct TorchRoundTripTests {
             try Checkpoint.save(model, to: checkpoint, seed: 5)
             inputs = (0 ..< 8).map { _ in (0 ..< configuration.inputSize).map { _ in random.uniform() } }
         }
-        let (model, _, _) = try Checkpoint.open(path: checkpoint, as: Double.self)
+        let (model, _) = try Checkpoint.open(path: checkpoint, as: Double.self)
 
         let result = try Self.runPython(python, checkpoint: checkpoint, inputs: inputs, folder: folder)
         #expect(result.failures.isEmpty, "\(result.failures)")

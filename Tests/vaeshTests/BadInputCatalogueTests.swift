@@ -211,6 +211,20 @@ enum Catalogue {
         BadInput("safetensors: a checkpoint for other data", "open $D/other-size.safetensors", error: "model for 4 pixels per example, but the loaded data has 16", at: "1:6"),
     ]
 
+    /// `whatis`: the number from a log must be a finite number, the tolerance positive.
+    static let whatis: [BadInput] = [
+        BadInput("whatis: no number", "whatis", error: "missing required argument 'number' for 'whatis'", at: "1:1"),
+        BadInput("whatis: a word, not a number", "whatis loss_value", error: "'loss_value' is neither a number nor a variable", at: "1:8"),
+        BadInput("whatis: nan", "whatis nan", error: "'nan' is not a finite number: NaN and infinity match no convention", at: "1:8"),
+        BadInput("whatis: minus infinity", "whatis -inf", error: "'inf' is not a finite number", at: "1:8"),
+        BadInput("whatis: a literal that overflows", "whatis 1e999", error: "the number is inf: NaN and infinity match no convention", at: "1:8"),
+        BadInput("whatis: a number with trailing text", "whatis 0.1347abc", error: "unexpected 'a' after the number 0.1347", at: "1:14"),
+        BadInput("whatis: true", "whatis true", error: "whatis needs a number, not true", at: "1:8"),
+        BadInput("whatis: tolerance=0", "whatis 105.6 tolerance=0", error: "invalid value '0' for 'tolerance' of 'whatis': must be > 0", at: "1:24"),
+        BadInput("whatis: negative tolerance", "whatis 105.6 tolerance=-1", error: "invalid value '-1' for 'tolerance' of 'whatis': must be > 0", at: "1:24"),
+        BadInput("whatis: batch=0", "whatis 105.6 batch=0", error: "invalid value '0' for 'batch' of 'whatis': must be ≥ 1", at: "1:20"),
+    ]
+
     /// PyTorch checkpoints: what PyTorch writes that vaesh refuses, damaged archives, and hostile
     /// pickles and zips (Tests/VAEFormatsTests/Fixtures/torch, written by make_torch_fixtures.py).
     static let pytorch: [BadInput] = [
@@ -255,7 +269,7 @@ enum Catalogue {
         BadInput("save .pt: into a missing folder", "save $D/nowhere/m.pt", error: "cannot save (creating a temporary file beside it): no such file or directory", at: "1:1"),
     ]
 
-    static let all = arguments + extremes + syntax + files + corrupt + pytorch
+    static let all = arguments + extremes + syntax + files + corrupt + whatis + pytorch
 }
 
 // MARK: - The run

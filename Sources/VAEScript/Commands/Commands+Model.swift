@@ -98,16 +98,14 @@ extension CommandTable {
             activation: Activation(rawValue: try context.arguments.string("activation")) ?? .relu,
             likelihood: likelihood)
         let seed = context.settings.seed
-        var random = RandomSource(seed: seed)
+        var random = RandomSource(seed: seed, stream: .initialisation)
         let model = try context.engine { () throws -> VAE<Float> in try VAE<Float>(configuration, random: &random) }
         let optimizer = try optimizer(named: context.arguments.string("optimizer"), for: model, learningRate: context.settings.lr)
         let trainer = Trainer(model: model, optimizer: optimizer, seed: seed)
-        session.workbench.trainer = trainer
-        session.workbench.modelOrigin = "built by 'model' (seed \(seed))"
-        session.workbench.modelAssumptions = []
-        session.workbench.undoPoint = nil
+        session.workbench.installModel(trainer, origin: "built by 'model' (seed \(seed))", command: context.invocation.sourceText)
         session.refreshPrompt()
         var report = Report(command: "model")
+        report.dependency = .model
         report.addText("model \(configuration.summary): \(describe(configuration)); \(Format.grouped(model.parameters.count)) parameters")
         report.add(Quantity.count("parameters", model.parameters.count).jsonOnly)
         report.addText("initialised like PyTorch's nn.Linear, U(±1/√fan_in), seed \(seed); optimiser \(optimizer.kind.name), lr \(Format.exact(optimizer.learningRate))")
@@ -134,7 +132,7 @@ extension CommandTable {
         let session = context.session
         let path = try context.arguments.path("file")
         let (model, info, source) = try context.engine { () throws -> (model: VAE<Float>, info: CheckpointInfo, source: CheckpointSource) in
-            try Checkpoint.open(path: path, as: Float.self)
+            try Checkpoint.read(path: path, as: Float.self)
         }
         // A model that cannot read the loaded data would leave every later command failing:
         // refuse it, and keep the current model, as for any failed open.
@@ -146,13 +144,13 @@ extension CommandTable {
         }
         let optimizer = Optimizer<Float>(.adamDefaults, learningRate: context.settings.lr, parameterCount: model.parameters.count)
         let trainer = Trainer(model: model, optimizer: optimizer, seed: info.seed ?? context.settings.seed)
-        session.workbench.trainer = trainer
         let format = source.format == .pytorch ? "PyTorch checkpoint" : "safetensors"
-        session.workbench.modelOrigin = "opened \(path) (\(format), \(info.origin == "pytorch" ? "PyTorch layout, no vaesh metadata" : "saved by vaesh"))"
-        session.workbench.modelAssumptions = info.assumptions
-        session.workbench.undoPoint = nil
+        session.workbench.installModel(
+            trainer, origin: "opened \(path) (\(format), \(info.origin == "pytorch" ? "PyTorch layout, no vaesh metadata" : "saved by vaesh"))",
+            assumptions: info.assumptions, command: context.invocation.sourceText)
         session.refreshPrompt()
         var report = Report(command: "open")
+        report.dependency = .model
         report.addText("opened \(path): \(info.configuration.summary), \(describe(info.configuration)); \(Format.grouped(model.parameters.count)) parameters")
         report.add(Quantity.count("parameters", model.parameters.count).jsonOnly)
         if let epochs = info.epochs { report.addText("trained for \(epochs) epochs (\(info.steps ?? 0) steps) when saved") }
@@ -188,7 +186,7 @@ extension CommandTable {
             for assumption in workbench.modelAssumptions { table.append(["", "assumed \(assumption)"]) }
             table.append(["training", "\(trainer.epochsCompleted) epochs, \(trainer.optimizer.step) steps"])
             table.append(["optimiser", "\(trainer.optimizer.kind.name), lr \(Format.exact(trainer.optimizer.learningRate))"])
-            if let undo = workbench.undoPoint { table.append(["undo", "returns to before '\(undo.command)'"]) }
+            if workbench.undoPoint != nil, let last = workbench.current { table.append(["undo", "returns to before '\(last.command)'"]) }
             report.addField("architecture", .string(configuration.summary))
             report.addField("parameters", .int(trainer.model.parameters.count))
             report.addField("epoch", .int(trainer.epochsCompleted))

@@ -46,7 +46,13 @@ extension Checkpoint {
     /// Reads the model in the checkpoint at `path`, safetensors or PyTorch (told apart by content):
     /// a formats error for a damaged file, a `CheckpointError` for tensors that describe no model
     /// vaesh can build.
-    public static func open<T: VAEScalar>(path: String, as: T.Type = T.self) throws
+    public static func open<T: VAEScalar>(path: String, as type: T.Type = T.self) throws -> (model: VAE<T>, info: CheckpointInfo) {
+        let read = try read(path: path, as: type)
+        return (read.model, read.info)
+    }
+
+    /// `open`, and how the file was read (its format, what was unwrapped, what was converted).
+    public static func read<T: VAEScalar>(path: String, as: T.Type = T.self) throws
         -> (model: VAE<T>, info: CheckpointInfo, source: CheckpointSource) {
         let file = try TensorFile.read(path: path)
         let (model, info): (VAE<T>, CheckpointInfo) = try model(from: file.tensors, metadata: file.metadata, file: path)
