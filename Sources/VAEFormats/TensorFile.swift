@@ -50,11 +50,13 @@ public enum TensorFileFormat: String, Sendable, Equatable {
         if bytes.starts(with: [0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19]) {
             return .pytorchLegacy
         }
-        if bytes.count >= 2, bytes[0] == 0x80, (2...5).contains(bytes[1]) {
-            return .pickle
-        }
+        // Before the pickle test: a header of 0x380 bytes begins 80 03, like a protocol-3 pickle,
+        // and no pickle has '{' (no opcode) as its ninth byte.
         if bytes.count >= 9, bytes[8] == UInt8(ascii: "{") {
             return .safetensors
+        }
+        if bytes.count >= 2, bytes[0] == 0x80, (2...5).contains(bytes[1]) {
+            return .pickle
         }
         return .unknown
     }

@@ -112,6 +112,8 @@ struct TorchCheckpointReadingTests {
         #expect(TensorFileFormat.detect([0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19, 0x2E]) == .pytorchLegacy)
         #expect(TensorFileFormat.detect([0x80, 0x04, 0x95]) == .pickle)
         #expect(TensorFileFormat.detect([16, 0, 0, 0, 0, 0, 0, 0] + Array("{}".utf8)) == .safetensors)
+        // A 896-byte safetensors header starts 80 03, as a protocol-3 pickle does.
+        #expect(TensorFileFormat.detect([0x80, 0x03, 0, 0, 0, 0, 0, 0] + Array("{\"".utf8)) == .safetensors)
         #expect(TensorFileFormat.detect([]) == .unknown)
         #expect(TensorFileFormat.detect(Array("hello world".utf8)) == .unknown)
     }
