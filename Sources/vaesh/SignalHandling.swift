@@ -13,6 +13,10 @@ import VAEScript
 /// - A second Ctrl-C within a second while a command runs means the command is not reaching a safe
 ///   point: the process leaves at once with status 130.
 /// - While a batch source waits for input (a pipe), there is nothing to stop: leave with 130.
+/// - Behind a notebook (`--kernel-protocol`) every SIGINT only asks the running command to stop:
+///   the kernel sends one per interrupt request, an interrupt while idle must not end the session
+///   (the next cell clears the flag), and a command stuck away from its safe points is the
+///   notebook's "restart" to end, not a second interrupt.
 ///
 /// The handler touches only lock-free atomics, `write`, `clock_gettime` and `_exit`, all safe in a
 /// signal handler. `_exit(130)` there is the one exit outside `main.swift`: a handler cannot hand
@@ -23,12 +27,15 @@ enum SignalHandling {
         case running = 0
         case prompt = 1
         case reading = 2
+        /// For the whole life of a `--kernel-protocol` process.
+        case kernel = 3
     }
 
     /// Installs the SIGINT handler, with `SA_RESTART` so that the reads and writes of a running
     /// command are resumed rather than failed by a Ctrl-C (without it, libedit's `readline()` spins
-    /// on the interrupted `read`).
-    static func install() {
+    /// on the interrupted `read`). `evenIfIgnored` is for `--kernel-protocol`, where SIGINT is the
+    /// kernel's interrupt: Jupyter's kernels ignore SIGINT, and their children inherit that.
+    static func install(evenIfIgnored: Bool = false) {
         var descriptors: [Int32] = [-1, -1]
         if pipe(&descriptors) == 0 {
             for descriptor in descriptors {
@@ -47,7 +54,7 @@ enum SignalHandling {
         // A SIGINT ignored at start (a background job of a script, `nohup`) stays ignored.
         var current = sigaction()
         sigaction(SIGINT, nil, &current)
-        if isIgnored(current) { return }
+        if isIgnored(current) && !evenIfIgnored { return }
 
         var action = sigaction()
         action.__sigaction_handler.sa_handler = handleInterrupt
@@ -108,6 +115,8 @@ private func handleInterrupt(_: Int32) {
         _ = write(wakeWriter.load(ordering: .relaxed), &byte, 1)
     case SignalHandling.Phase.reading.rawValue:
         abortFromHandler()
+    case SignalHandling.Phase.kernel.rawValue:
+        Interrupt.request()
     default:
         let now = monotonicNanoseconds()
         let previous = lastInterruptNanoseconds.exchange(now, ordering: .relaxed)

@@ -25,6 +25,9 @@ struct VaeshCommand: ParsableCommand {
 
             Exit status: 0 on success, 1 if a command failed, 2 for a usage error, N for \
             'quit N', 130 when interrupted.
+
+            'vaesh kernel install [--user|--prefix P|--sys-prefix]' makes vaesh a Jupyter kernel \
+            (see 'vaesh kernel install --help').
             """,
         version: "vaesh \(vaeshVersion)"
     )
@@ -62,6 +65,11 @@ struct VaeshCommand: ParsableCommand {
             + "Ignored when standard input is not a terminal."))
     var step = false
 
+    @Flag(name: .customLong("kernel-protocol"), help: ArgumentHelp(
+        "Serve a Jupyter kernel: requests and results as JSON lines on standard input and output.",
+        discussion: "The vaesh Jupyter kernel starts vaesh this way (jupyter/README.md); ~/.vaeshrc is not run, so a notebook runs the same everywhere."))
+    var kernelProtocol = false
+
     /// The commands `--step` does not stop before, from the command table: "let, set, …".
     private static var silentCommands: String {
         CommandTable.standard.commands.filter { !$0.printsResults }.map(\.name).joined(separator: ", ")
@@ -92,6 +100,13 @@ func run(_ arguments: VaeshCommand) -> Int32 {
     options.noColor = !stdoutIsTerminal || (getenv("NO_COLOR").map { $0.pointee != 0 } ?? false)
     options.terminalWidth = terminalColumns
     options.stepping = arguments.step && stdinIsTerminal
+
+    if arguments.kernelProtocol {
+        options.isTerminal = false
+        options.noColor = true
+        options.terminalWidth = { nil }
+        return KernelServer.run(options: options)
+    }
 
     let output = StandardOutput()
     let session = Session(options: options, output: output)
@@ -184,19 +199,32 @@ func runBatch(_ input: ScriptInput, session: Session, stepping: KeyboardPause?) 
 
 // MARK: - Main
 
-let arguments: VaeshCommand
-do {
-    arguments = try VaeshCommand.parse()
-} catch {
-    let message = VaeshCommand.fullMessage(for: error)
-    if VaeshCommand.exitCode(for: error) == .success {
-        print(message)
-        exit(0)
+/// The parsed command line, or the process ends: help and `--version` exit 0, a usage error 2.
+func parsedOrExit<Root: ParsableCommand, Parsed>(_ root: Root.Type, _ parse: () throws -> Parsed) -> Parsed {
+    do {
+        return try parse()
+    } catch {
+        let message = root.fullMessage(for: error)
+        if root.exitCode(for: error) == .success {
+            print(message)
+            exit(0)
+        }
+        // A usage error exits 2, as Unix tools do; ArgumentParser's own default is 64 (EX_USAGE).
+        fputs(message + "\n", stderr)
+        exit(2)
     }
-    // A usage error exits 2, as Unix tools do; ArgumentParser's own default is 64 (EX_USAGE).
-    fputs(message + "\n", stderr)
-    exit(2)
 }
+
+// `vaesh kernel …` is a command of its own, not scripts named "kernel" (run such a file as ./kernel).
+if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "kernel" {
+    var command = parsedOrExit(KernelCommand.self) { try KernelCommand.parseAsRoot(Array(CommandLine.arguments.dropFirst(2))) }
+    if let install = command as? KernelCommand.Install { exit(install.install()) }
+    // `vaesh kernel` and `vaesh kernel help install`: ArgumentParser's own run shows the help.
+    parsedOrExit(KernelCommand.self) { try command.run() }
+    exit(0)
+}
+
+let arguments = parsedOrExit(VaeshCommand.self) { try VaeshCommand.parse() }
 let status = run(arguments)
 fflush(stdout)
 exit(status)

@@ -85,4 +85,16 @@ struct CompletionTests {
         #expect(session.completions(line: "train", cursor: 99) == ["train"])
         #expect(session.completions(line: "train", cursor: -3).contains("train"))
     }
+
+    @Test func helpForTheCommandUnderTheCursor() {
+        let table = session.commands
+        func help(_ line: String, _ cursor: Int) -> String? { session.helpText(line: line, cursor: cursor) }
+        #expect(help("train epochs=3", 2) == table.command(named: "train").map(table.help(for:)))
+        #expect(help("train epochs=3", 12) == table.command(named: "train").map(table.help(for:)))
+        #expect(help("show settings", 1) == table.command(named: "show settings").map(table.help(for:)))
+        #expect(help("echo a; help quit", 9) == table.command(named: "quit").map(table.help(for:)))
+        #expect(help("? set", 0) == table.command(named: "set").map(table.help(for:)))
+        #expect(help("echo a; nothing", 10) == nil)
+        #expect(help("", 0) == nil)
+    }
 }

@@ -99,18 +99,21 @@ extension CommandContext {
         try outputFile(extensions: [".png"])
     }
 
-    /// Writes the grid to `out`, or renders it inline; then reports (one JSON object under --json).
+    /// Writes the grid to `out`, or shows it (in characters on a terminal, as a PNG in a notebook:
+    /// `OutputSink.show`); then reports (one JSON object under --json).
     func show(_ grid: ImageGrid, command: String, description: String, out: String?,
               fields: (inout Report) -> Void) throws(ScriptError) {
         var report = Report(command: command)
         let image = grid.image()
+        let size = "\(grid.rows)×\(grid.columns) grid, \(image.width)×\(image.height) pixels"
         if let out {
             try engine { () throws in try image.writePNG(to: out) }
-            report.addText("wrote \(out) (\(grid.rows)×\(grid.columns) grid, \(image.width)×\(image.height) pixels): \(description)")
+            report.addText("wrote \(out) (\(size)): \(description)")
         } else {
             report.addText(description + ":")
-            report.addText(TerminalPicture.render(grid, style: TerminalPicture.style(for: session),
-                                                  width: TerminalPicture.availableWidth(for: session)))
+            report.addPicture(Picture(image: image, description: "\(description) (\(size))",
+                                      text: TerminalPicture.render(grid, style: TerminalPicture.style(for: session),
+                                                                   width: TerminalPicture.availableWidth(for: session))))
         }
         fields(&report)
         report.addField("rows", .int(grid.rows))

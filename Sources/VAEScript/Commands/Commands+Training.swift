@@ -232,6 +232,12 @@ extension CommandTable {
         let testKL = history.map { $0.test?.kl.mean }
         let testELBO = history.map { $0.test?.elbo.mean }
 
+        let panels = [
+            ChartPanel(title: "LOSS (LOWER IS BETTER)", train: trainLoss, test: testLoss),
+            ChartPanel(title: "RECON (HIGHER IS BETTER)", train: trainRecon, test: testRecon),
+            ChartPanel(title: "KL(Q||P) (LOWER IS BETTER)", train: trainKL, test: testKL),
+        ]
+        let epochCount = "\(history.count) epoch\(history.count == 1 ? "" : "s")"
         var report = Report(command: "curves")
         if let out {
             if out.lowercased().hasSuffix(".csv") {
@@ -244,19 +250,20 @@ extension CommandTable {
                 try context.engine { () throws in try AtomicFile.write(Array(csv.utf8), to: out) }
                 report.addText("wrote \(history.count) epoch\(history.count == 1 ? "" : "s") of train and test terms (nats per example) to \(out)")
             } else {
-                let image = Chart.image([
-                    ChartPanel(title: "LOSS (LOWER IS BETTER)", train: trainLoss, test: testLoss),
-                    ChartPanel(title: "RECON (HIGHER IS BETTER)", train: trainRecon, test: testRecon),
-                    ChartPanel(title: "KL(Q||P) (LOWER IS BETTER)", train: trainKL, test: testKL),
-                ])
+                let image = Chart.image(panels)
                 try context.engine { () throws in try image.writePNG(to: out) }
-                report.addText("wrote the loss, reconstruction and KL curves of \(history.count) epoch\(history.count == 1 ? "" : "s") to \(out) (\(image.width)×\(image.height) pixels)")
+                report.addText("wrote the loss, reconstruction and KL curves of \(epochCount) to \(out) (\(image.width)×\(image.height) pixels)")
             }
         } else {
+            // A terminal draws the loss alone, in characters; a notebook shows all three panels.
             let hasTest = testLoss.contains { $0 != nil }
-            report.addText("loss = −ELBO per epoch, nats/example, lower is better:  ● train (epoch average)" + (hasTest ? "  ○ test" : ""))
-            report.addText(Chart.text(ChartPanel(title: "LOSS", train: trainLoss, test: testLoss),
-                                      width: TerminalPicture.availableWidth(for: context.session)))
+            let legend = "loss = −ELBO per epoch, nats/example, lower is better:  ● train (epoch average)" + (hasTest ? "  ○ test" : "")
+            let chart = Chart.text(ChartPanel(title: "LOSS", train: trainLoss, test: testLoss),
+                                   width: TerminalPicture.availableWidth(for: context.session))
+            let image = Chart.image(panels)
+            report.addPicture(Picture(image: image, description: "the loss, reconstruction and KL curves of \(epochCount), "
+                                      + "train and test, in nats per example (\(image.width)×\(image.height) pixels)",
+                                      text: legend + "\n" + chart))
             var table = TextTable(alignments: [.right, .right, .right, .right, .right, .right, .right, .right])
             table.append(["epoch", "loss ↓", "test loss ↓", "recon ↑", "test recon ↑", "KL ↓", "test KL ↓", "seconds"])
             for index in history.indices {

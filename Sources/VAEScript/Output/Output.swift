@@ -14,18 +14,54 @@ public protocol OutputSink: AnyObject {
     func write(_ text: String)
     /// Diagnostics (and `--echo` lines under `--json`, so that stdout stays pure JSON).
     func writeError(_ text: String)
+    /// A picture in its place among the text. The default writes its drawing in characters, what
+    /// a terminal and a log show; a notebook shows the pixels instead.
+    func show(_ picture: Picture)
+    /// An error the input loop reports. The default writes its rendering to the error stream; a
+    /// notebook makes it the cell's error reply, with the located message and the hint.
+    func report(_ error: ErrorReport)
 }
 
-/// The process's stdout and stderr, written straight to the file descriptors.
+extension OutputSink {
+    public func show(_ picture: Picture) { write(picture.text) }
+    public func report(_ error: ErrorReport) { writeError(error.rendered) }
+}
+
+/// An error as the input loop reports it: the text `Diagnostics` rendered (the one renderer), and
+/// the parts a host that shows errors its own way needs.
+public struct ErrorReport: Sendable {
+    /// One line, without location or hint: `unknown command 'tran'; did you mean 'train'?`.
+    public var message: String
+    public var hint: String?
+    /// The script's name (`tour.vae`, `cell`), nil interactively.
+    public var sourceName: String?
+    public var location: SourceLocation
+    /// Exactly what a terminal shows: the located message, the line with a caret, the hint.
+    public var rendered: String
+    /// Ctrl-C stopped a command at a safe point: nothing is wrong with the input.
+    public var isInterruption: Bool
+
+    /// `cell:2:7` in a script, `2:7` interactively.
+    public var located: String { sourceName.map { "\($0):\(location)" } ?? location.description }
+}
+
+/// The process's stdout and stderr (or two other descriptors), written straight to the file
+/// descriptors.
 ///
 /// Unbuffered on purpose: an interactive user sees each line at once, and output interleaves
 /// correctly with libedit's prompt. Write errors (a closed pipe) are ignored: there is nobody
 /// left to tell.
 public final class StandardOutput: OutputSink {
-    public init() {}
+    private let outputDescriptor: Int32
+    private let errorDescriptor: Int32
 
-    public func write(_ text: String) { Self.write(text, to: 1) }
-    public func writeError(_ text: String) { Self.write(text, to: 2) }
+    public init(outputDescriptor: Int32 = 1, errorDescriptor: Int32 = 2) {
+        self.outputDescriptor = outputDescriptor
+        self.errorDescriptor = errorDescriptor
+    }
+
+    public func write(_ text: String) { Self.write(text, to: outputDescriptor) }
+    public func writeError(_ text: String) { Self.write(text, to: errorDescriptor) }
 
     private static func write(_ text: String, to descriptor: Int32) {
         let bytes = Array(text.utf8)

@@ -74,6 +74,14 @@ public struct Report: Sendable {
         case text(String)
         /// Only for humans.
         case table(TextTable)
+        /// Only for humans: in characters on a terminal, as pixels in a notebook (`OutputSink.show`).
+        case picture(Picture)
+    }
+
+    /// What humans see, in order: text (quantities gathered into aligned tables) and pictures.
+    public enum HumanPart: Sendable {
+        case text(String)
+        case picture(Picture)
     }
 
     /// The `command` key of the JSON object.
@@ -90,6 +98,7 @@ public struct Report: Sendable {
     public mutating func addField(_ key: String, _ value: JSONValue) { items.append(.field(key, value)) }
     public mutating func addText(_ line: String) { items.append(.text(line)) }
     public mutating func addTable(_ table: TextTable) { items.append(.table(table)) }
+    public mutating func addPicture(_ picture: Picture) { items.append(.picture(picture)) }
 
     /// A report that is one piece of text: the text for humans, `{"command":…,"text":…}` in JSON.
     public static func message(command: String, text: String) -> Report {
@@ -103,10 +112,21 @@ public struct Report: Sendable {
         items.compactMap { if case .quantity(let quantity) = $0 { quantity } else { nil } }
     }
 
-    /// Human text ending with a newline (empty if there is nothing for humans). Consecutive
-    /// quantities form one aligned table:
+    /// Human text ending with a newline (empty if there is nothing for humans), pictures drawn in
+    /// characters. Consecutive quantities form one aligned table:
     /// `KL(q‖p) = 25.12 ± 0.31 nats/example  ≥ 0, lower is better`.
     public var humanText: String {
+        humanParts.map { part in
+            switch part {
+            case .text(let text): text
+            case .picture(let picture): picture.text
+            }
+        }.joined()
+    }
+
+    /// The human text cut at each picture; no text part is empty.
+    public var humanParts: [HumanPart] {
+        var parts: [HumanPart] = []
         var text = ""
         var pending: [Quantity] = []
         func flushQuantities() {
@@ -124,12 +144,18 @@ public struct Report: Sendable {
             case .table(let table):
                 flushQuantities()
                 text += table.render()
+            case .picture(let picture):
+                flushQuantities()
+                if !text.isEmpty { parts.append(.text(text)) }
+                text = ""
+                parts.append(.picture(picture))
             case .field:
                 break
             }
         }
         flushQuantities()
-        return text
+        if !text.isEmpty { parts.append(.text(text)) }
+        return parts
     }
 
     /// One line of JSON, without the newline.
@@ -142,7 +168,7 @@ public struct Report: Sendable {
                 if let error = quantity.standardError { members.append((quantity.key + "_se", .number(error))) }
             case .field(let key, let value):
                 members.append((key, value))
-            case .text, .table:
+            case .text, .table, .picture:
                 break
             }
         }

@@ -21,6 +21,22 @@ extension Session {
         CompletionContext(line: line, cursor: cursor).wordStart
     }
 
+    /// What `help` says about the command the cursor is in (a notebook's Shift-Tab): the command
+    /// its first words name, or the one `help NAME` names; nil outside a known command. `cursor`
+    /// counts UTF-8 bytes, anywhere in the command (`lo|ad mnist` is `load mnist`).
+    public func helpText(line: String, cursor: Int) -> String? {
+        let bytes = Array(line.utf8)
+        var end = max(0, min(cursor, bytes.count))
+        while end < bytes.count && bytes[end] != UInt8(ascii: ";") { end += 1 }
+        let context = CompletionContext(line: line, cursor: end)
+        var words = context.completedWords + (context.partial.isEmpty ? [] : [context.partial])
+        if let first = words.first, commands.command(named: first)?.name == "help", words.count > 1 { words.removeFirst() }
+        guard let first = words.first else { return nil }
+        let named = words.count > 1 ? commands.command(named: first + " " + words[1]) : nil
+        guard let spec = named ?? commands.command(named: first) else { return nil }
+        return commands.help(for: spec)
+    }
+
     private func candidates(_ context: CompletionContext) -> [String] {
         let partial = context.partial
         let words = context.completedWords

@@ -159,20 +159,29 @@ public final class Session {
     /// Colours only for a terminal, and never with `NO_COLOR`.
     public var usesColor: Bool { options.isTerminal && !options.noColor }
 
-    /// Prints a report for humans or as one JSON line, depending on the `json` setting.
+    /// Prints a report for humans or as one JSON line, depending on the `json` setting. Pictures go
+    /// to the sink in their place, which draws them in characters unless it shows pictures itself.
     public func emit(_ report: Report) {
         if settings.json {
             output.write(report.json + "\n")
-        } else {
-            let text = report.humanText
-            if !text.isEmpty { output.write(text) }
+            return
+        }
+        for part in report.humanParts {
+            switch part {
+            case .text(let text): output.write(text)
+            case .picture(let picture): output.show(picture)
+            }
         }
     }
 
-    /// Prints an error to stderr through `Diagnostics`.
+    /// Reports an error, rendered through `Diagnostics`, to the sink (stderr by default).
     func emit(_ error: ScriptError, sourceName: String?, sourceLine: String?) {
-        output.writeError(Diagnostics.render(error, sourceName: sourceName, sourceLine: sourceLine,
-                                             json: settings.json, color: usesColor))
+        let rendered = Diagnostics.render(error, sourceName: sourceName, sourceLine: sourceLine,
+                                          json: settings.json, color: usesColor)
+        var isInterruption = false
+        if case .interrupted = error { isInterruption = true }
+        output.report(ErrorReport(message: Diagnostics.message(error), hint: Diagnostics.hint(error), sourceName: sourceName,
+                                  location: error.location, rendered: rendered, isInterruption: isInterruption))
     }
 
     func recordHistory(_ entry: String) {

@@ -181,6 +181,17 @@ final class RunningShell {
 
     var stdout: String { sandbox.read("stdout-\(tag)") ?? "" }
 
+    /// Writes `text` to the `.openPipe` standard input.
+    func send(_ text: String) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { write(pipeWriter, $0.baseAddress, $0.count) }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { return }
+            bytes = bytes.dropFirst(written)
+        }
+    }
+
     /// Waits until the standard output contains `text`.
     func waitForOutput(_ text: String, timeout: Double = 30) throws {
         let deadline = Date().addingTimeInterval(timeout)
