@@ -27,5 +27,7 @@ let package = Package(
         .executableTarget(name: "FuzzIDX", dependencies: ["FuzzSupport", .product(name: "VAEFormats", package: "vaesh")]),
         .executableTarget(name: "FuzzCSV", dependencies: ["FuzzSupport", .product(name: "VAEFormats", package: "vaesh")]),
         .executableTarget(name: "FuzzSafeTensors", dependencies: ["FuzzSupport", .product(name: "VAEFormats", package: "vaesh")]),
+        .executableTarget(name: "FuzzTorchPickle", dependencies: ["FuzzSupport", .product(name: "VAEFormats", package: "vaesh")]),
+        .executableTarget(name: "FuzzTorchCheckpoint", dependencies: ["FuzzSupport", .product(name: "VAEFormats", package: "vaesh")]),
     ]
 )
