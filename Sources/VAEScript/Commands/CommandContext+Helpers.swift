@@ -120,6 +120,12 @@ extension CommandTable {
         return "\(configuration.activation.rawValue), \(configuration.likelihood.summary) likelihood, decoder \(decoder)"
     }
 
+    /// As for its configuration for the MLP family; otherwise the head, the latent size and the likelihood.
+    static func describe(_ architecture: VAEArchitecture) -> String {
+        if let configuration = architecture.mlpConfiguration { return describe(configuration) }
+        return "\(architecture.head.rawValue) head, latent \(architecture.latentSize), \(architecture.likelihood.summary) likelihood"
+    }
+
     static func optimizer(named name: String, for model: VAE<Float>, learningRate: Double) -> Optimizer<Float> {
         Optimizer(name == "sgd" ? .sgd() : .adamDefaults, learningRate: learningRate, parameterCount: model.parameters.count)
     }
@@ -162,7 +168,7 @@ struct TermRun {
     }
 
     var model: VAE<Float>? { trainer.model }
-    var likelihood: Likelihood { trainer.model.configuration.likelihood }
+    var likelihood: Likelihood { trainer.model.architecture.likelihood }
     var dimension: Int { trainer.model.inputSize }
     var exampleCount: Int { indices?.count ?? split.count }
 

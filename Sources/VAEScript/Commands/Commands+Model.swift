@@ -114,7 +114,7 @@ extension CommandTable {
                                 epochs: trainer.epochsCompleted, steps: trainer.optimizer.step)
         }
         var report = Report(command: "save")
-        report.addText("saved \(trainer.model.configuration.summary) (\(Format.grouped(trainer.model.parameters.count)) parameters, \(trainer.epochsCompleted) epochs) to \(path)")
+        report.addText("saved \(trainer.model.architecture.summary) (\(Format.grouped(trainer.model.parameters.count)) parameters, \(trainer.epochsCompleted) epochs) to \(path)")
         report.addField("file", .string(path))
         context.report(report)
     }
@@ -130,7 +130,7 @@ extension CommandTable {
         if let dataset = session.workbench.dataset, dataset.dimension != model.inputSize {
             throw context.failure(
                 argument: "file",
-                "\(path) holds a \(info.configuration.summary) model for \(model.inputSize) pixels per example, but the loaded data has \(dataset.dimension)",
+                "\(path) holds a \(info.architecture.summary) model for \(model.inputSize) pixels per example, but the loaded data has \(dataset.dimension)",
                 hint: "load data of the model's size first (MNIST has 784 pixels), or open a checkpoint made for this data")
         }
         let optimizer = Optimizer<Float>(.adamDefaults, learningRate: context.settings.lr, parameterCount: model.parameters.count)
@@ -141,13 +141,13 @@ extension CommandTable {
         session.workbench.undoPoint = nil
         session.refreshPrompt()
         var report = Report(command: "open")
-        report.addText("opened \(path): \(info.configuration.summary), \(describe(info.configuration)); \(Format.grouped(model.parameters.count)) parameters")
+        report.addText("opened \(path): \(info.architecture.summary), \(describe(info.architecture)); \(Format.grouped(model.parameters.count)) parameters")
         report.add(Quantity.count("parameters", model.parameters.count).jsonOnly)
         if let epochs = info.epochs { report.addText("trained for \(epochs) epochs (\(info.steps ?? 0) steps) when saved") }
         for assumption in info.assumptions { report.addText("assumed: \(assumption)") }
         if !model.parametersAreFinite { report.addText("warning: some parameters are NaN or infinite") }
         report.addField("file", .string(path))
-        report.addField("architecture", .string(info.configuration.summary))
+        report.addField("architecture", .string(info.architecture.summary))
         context.report(report)
     }
 
@@ -165,14 +165,14 @@ extension CommandTable {
             table.append(["data", "none: run 'load mnist'"])
         }
         if let trainer = workbench.trainer {
-            let configuration = trainer.model.configuration
-            table.append(["model", "\(configuration.summary): \(describe(configuration))"])
+            let architecture = trainer.model.architecture
+            table.append(["model", "\(architecture.summary): \(describe(architecture))"])
             table.append(["", "\(Format.grouped(trainer.model.parameters.count)) parameters; \(workbench.modelOrigin)"])
             for assumption in workbench.modelAssumptions { table.append(["", "assumed \(assumption)"]) }
             table.append(["training", "\(trainer.epochsCompleted) epochs, \(trainer.optimizer.step) steps"])
             table.append(["optimiser", "\(trainer.optimizer.kind.name), lr \(Format.exact(trainer.optimizer.learningRate))"])
             if let undo = workbench.undoPoint { table.append(["undo", "returns to before '\(undo.command)'"]) }
-            report.addField("architecture", .string(configuration.summary))
+            report.addField("architecture", .string(architecture.summary))
             report.addField("parameters", .int(trainer.model.parameters.count))
             report.addField("epoch", .int(trainer.epochsCompleted))
         } else {

@@ -127,7 +127,7 @@ extension CommandTable {
             let recon = terms.reconstruction, kl = terms.kl, elbo = terms.elbo, loss = terms.loss
             report.addText("")
             report.addText("With this model, on the first \(count) \(splitName) examples (\(samples) draw\(samples == 1 ? "" : "s") of z each):")
-            let bernoulli = model.configuration.likelihood == .bernoulli
+            let bernoulli = model.architecture.likelihood == .bernoulli
             report.add(Quantity("recon", label: "recon = E_q[log p(x|z)]", value: recon.mean, standardError: recon.standardError, unit: unit,
                                 preference: .higherIsBetter, expectation: bernoulli ? "≤ 0" : nil, setsVariable: false))
             report.add(Quantity("kl", label: "KL(q(z|x) ‖ p(z))", value: kl.mean, standardError: kl.standardError, unit: unit,

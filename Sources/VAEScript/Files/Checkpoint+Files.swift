@@ -16,13 +16,16 @@ extension Checkpoint {
 
     /// Reads the model in the safetensors file at `path`: a `SafeTensorsError` for a damaged file,
     /// a `CheckpointError` for tensors that describe no model vaesh can build.
-    public static func open<T: VAEScalar>(path: String, as: T.Type = T.self) throws -> (model: VAE<T>, info: CheckpointInfo) {
-        try model(from: SafeTensorsFile.read(path: path))
+    /// `architecture` is for files that do not record theirs (see `Checkpoint.model(from:metadata:file:architecture:)`).
+    public static func open<T: VAEScalar>(path: String, as: T.Type = T.self,
+                                          architecture: VAEArchitecture? = nil) throws -> (model: VAE<T>, info: CheckpointInfo) {
+        try model(from: SafeTensorsFile.read(path: path), architecture: architecture)
     }
 
     /// The model a decoded safetensors file describes (see `open`).
-    public static func model<T: VAEScalar>(from file: SafeTensorsFile) throws(CheckpointError) -> (model: VAE<T>, info: CheckpointInfo) {
+    public static func model<T: VAEScalar>(from file: SafeTensorsFile,
+                                           architecture: VAEArchitecture? = nil) throws(CheckpointError) -> (model: VAE<T>, info: CheckpointInfo) {
         let tensors = file.tensors.map { NamedTensor(name: $0.name, shape: $0.shape, values: $0.values) }
-        return try model(from: tensors, metadata: file.metadata, file: file.fileName)
+        return try model(from: tensors, metadata: file.metadata, file: file.fileName, architecture: architecture)
     }
 }

@@ -31,7 +31,7 @@ public final class Workbench {
 
     /// `mnist·784-400-20` for the prompt.
     public var promptLabel: String? {
-        let parts = [dataset?.name, model?.configuration.summary].compactMap { $0 }
+        let parts = [dataset?.name, model?.architecture.summary].compactMap { $0 }
         return parts.isEmpty ? nil : parts.joined(separator: "·")
     }
 }

@@ -1,0 +1,179 @@
+/// A 2-D transposed convolution, as PyTorch's nn.ConvTranspose2d: weight (Cin, Cout, kh, kw), bias
+/// (Cout), input (N, Cin, H, W), output (N, Cout, Ho, Wo) with Ho = (H − 1)·stride − 2·padding +
+/// dilation·(kh − 1) + output_padding + 1.
+///
+/// It is the backward (input gradient) of the Conv2d whose input is this layer's output, so it
+/// uses that convolution's geometry (`geometry.positions` = H·W here). Fast path, per example n:
+/// columns (Cout·kh·kw, H·W) = Wᵀ (Cout·kh·kw, Cin) · x_n (Cin, H·W), then y_n = col2im(columns) + b.
+/// Backward runs it the other way: columns = im2col(dy_n), dW += x_n · columnsᵀ, dx_n = W · columns.
+/// `forwardNaive` and `backwardNaive` scatter each input pixel through the kernel, as the definition
+/// reads, for the tests.
+///
+/// Threads: as Conv2d (forward on the rows it is handed; backward splits the batch, each part
+/// summing dW and db in its own scratch, added in a fixed order).
+struct ConvTranspose2d: Sendable {
+    /// The convolution this layer transposes: its image is this layer's output (Cout, Ho, Wo).
+    let geometry: ConvolutionGeometry
+    let inChannels: Int
+    let slots: ConvolutionSlots
+
+    var outChannels: Int { geometry.channels }
+    /// Cin·H·W values per example in, Cout·Ho·Wo out.
+    var inputCount: Int { inChannels * geometry.positions }
+    var outputCount: Int { geometry.imageCount }
+    var weightCount: Int { inChannels * geometry.columnRows }
+    var multiplyAdds: Int { weightCount * geometry.positions }
+    var scratchCount: Int { geometry.columnRows * geometry.positions + weightCount + outChannels }
+
+    /// output (N, Cout·Ho·Wo) ← convT(input (N, Cin·H·W)) for rows `rows`; `scratch` holds a column matrix.
+    func forward<T>(_ input: Matrix<T>, into output: Matrix<T>, rows: Range<Int>, parameters: ParameterStore<T>,
+                    scratch: UnsafeMutablePointer<T>) {
+        precondition(input.columns == inputCount && output.columns == outputCount, "ConvTranspose2d.forward: shape mismatch")
+        let weight = parameters.values.pointer + slots.weightOffset
+        let positions = geometry.positions, columnRows = geometry.columnRows, planeSize = geometry.height * geometry.width
+        for n in rows {
+            let x = input.pointer + n * inputCount, y = output.pointer + n * outputCount
+            // columns (Cout·kh·kw, H·W) = Wᵀ · x_n; with a 1×1 kernel at stride 1 they are the output itself.
+            let columns = geometry.isIdentity ? y : scratch
+            gemm(transposeA: true, transposeB: false, m: columnRows, n: positions, k: inChannels,
+                 alpha: 1, a: weight, lda: columnRows, b: x, ldb: positions, beta: 0, c: columns, ldc: positions)
+            if !geometry.isIdentity { geometry.col2im(columns, into: y) }
+            if let biasOffset = slots.biasOffset {
+                let bias = parameters.values.pointer + biasOffset
+                for c in 0..<outChannels {
+                    let plane = y + c * planeSize, value = bias[c]
+                    for p in 0..<planeSize { plane[p] += value }
+                }
+            }
+        }
+    }
+
+    /// Writes dW (Cin, Cout·kh·kw) = Σ_n x_n · im2col(dy_n)ᵀ and db (Cout) = Σ over examples and pixels
+    /// of dy, and dInput_n = W · im2col(dy_n) when asked, over the first `rows` rows. `scratch` holds
+    /// one `scratchCount` region per part.
+    func backward<T>(_ dOutput: Matrix<T>, input: Matrix<T>, dInput: Matrix<T>?, rows: Int,
+                     parameters: ParameterStore<T>, scratch: [UnsafeMutablePointer<T>]) {
+        precondition(rows >= 1 && dOutput.columns == outputCount && input.columns == inputCount, "ConvTranspose2d.backward: shape mismatch")
+        let parts = min(rows, scratch.count, Parallel.parts(flops: 2 * (dInput == nil ? 1 : 2) * multiplyAdds * rows))
+        let gradientBias = slots.biasOffset.map { parameters.gradients.pointer + $0 }
+        let columnCount = geometry.columnRows * geometry.positions
+        Parallel.run(parts) { part in
+            let columns = scratch[part]
+            let dWeight = part == 0 ? parameters.gradients.pointer + slots.weightOffset : columns + columnCount
+            let dBias = part == 0 ? gradientBias : dWeight + weightCount
+            backwardExamples(Parallel.slice(0..<rows, part: part, of: parts), dOutput: dOutput, input: input, dInput: dInput,
+                             parameters: parameters, columns: columns, dWeight: dWeight, dBias: gradientBias == nil ? nil : dBias)
+        }
+        for part in 1..<max(1, parts) {
+            let partial = scratch[part] + columnCount
+            let dWeight = parameters.gradients.pointer + slots.weightOffset
+            for i in 0..<weightCount { dWeight[i] += partial[i] }
+            if let gradientBias { for c in 0..<outChannels { gradientBias[c] += partial[weightCount + c] } }
+        }
+    }
+
+    /// The backward pass over `examples`, writing (not adding) their sums into `dWeight` and `dBias`.
+    private func backwardExamples<T>(_ examples: Range<Int>, dOutput: Matrix<T>, input: Matrix<T>, dInput: Matrix<T>?,
+                                     parameters: ParameterStore<T>, columns: UnsafeMutablePointer<T>,
+                                     dWeight: UnsafeMutablePointer<T>, dBias: UnsafeMutablePointer<T>?) {
+        let weight = parameters.values.pointer + slots.weightOffset
+        let positions = geometry.positions, columnRows = geometry.columnRows, planeSize = geometry.height * geometry.width
+        for n in examples {
+            let x = input.pointer + n * inputCount, dy = dOutput.pointer + n * outputCount
+            let first = n == examples.lowerBound
+            if !geometry.isIdentity { geometry.im2col(dy, into: columns) }
+            let dColumns = geometry.isIdentity ? UnsafePointer(dy) : UnsafePointer(columns)
+            // dW (Cin, Cout·kh·kw) (+)= x_n (Cin, H·W) · d columnsᵀ (H·W, Cout·kh·kw)
+            gemm(transposeA: false, transposeB: true, m: inChannels, n: columnRows, k: positions,
+                 alpha: 1, a: x, lda: positions, b: dColumns, ldb: positions, beta: first ? 0 : 1, c: dWeight, ldc: columnRows)
+            if let dBias {
+                for c in 0..<outChannels {
+                    var sum: T = first ? 0 : dBias[c]
+                    for p in 0..<planeSize { sum += dy[c * planeSize + p] }
+                    dBias[c] = sum
+                }
+            }
+            // dx_n (Cin, H·W) = W (Cin, Cout·kh·kw) · d columns
+            if let dInput {
+                gemm(transposeA: false, transposeB: false, m: inChannels, n: positions, k: columnRows,
+                     alpha: 1, a: weight, lda: columnRows, b: dColumns, ldb: positions, beta: 0,
+                     c: dInput.pointer + n * inputCount, ldc: positions)
+            }
+        }
+    }
+
+    /// PyTorch's default: weight and bias U(±1/√fan_in), where PyTorch's fan_in for this weight
+    /// (Cin, Cout, kh, kw) is its second dimension times the kernel: Cout·kh·kw.
+    func initialize<T>(_ parameters: ParameterStore<T>, random: inout RandomSource, scheme: Initialization) {
+        scheme.fill(parameters, weightOffset: slots.weightOffset, weightCount: weightCount, biasOffset: slots.biasOffset,
+                    biasCount: outChannels, fanIn: geometry.columnRows, fanOut: inChannels * geometry.kernelHeight * geometry.kernelWidth,
+                    random: &random)
+    }
+
+    // MARK: - Naive reference
+
+    /// The definition: every input pixel x[n, ci, i, j] adds x·W[ci, co, ki, kj] to output pixel
+    /// (co, i·s − p + ki·d, j·s − p + kj·d) when it falls inside; then the bias.
+    func forwardNaive<T>(_ input: Matrix<T>, into output: Matrix<T>, rows: Int, parameters: ParameterStore<T>) {
+        let g = geometry, weight = parameters.values.pointer + slots.weightOffset
+        for n in 0..<rows {
+            for co in 0..<outChannels {
+                let bias: T = slots.biasOffset.map { parameters.values.pointer[$0 + co] } ?? 0
+                for p in 0..<g.height * g.width { output[n, co * g.height * g.width + p] = bias }
+            }
+            for ci in 0..<inChannels {
+                for i in 0..<g.outputHeight {
+                    for j in 0..<g.outputWidth {
+                        let x = input[n, (ci * g.outputHeight + i) * g.outputWidth + j]
+                        for co in 0..<outChannels {
+                            for ki in 0..<g.kernelHeight {
+                                for kj in 0..<g.kernelWidth {
+                                    guard let (oi, oj) = g.inputIndex(oi: i, oj: j, ki: ki, kj: kj) else { continue }
+                                    let w = weight[((ci * outChannels + co) * g.kernelHeight + ki) * g.kernelWidth + kj]
+                                    output[n, (co * g.height + oi) * g.width + oj] += x * w
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The backward of `forwardNaive`, term by term. Writes dW and db, and dInput when given.
+    func backwardNaive<T>(_ dOutput: Matrix<T>, input: Matrix<T>, dInput: Matrix<T>?, rows: Int, parameters: ParameterStore<T>) {
+        let g = geometry, weight = parameters.values.pointer + slots.weightOffset
+        let dWeight = parameters.gradients.pointer + slots.weightOffset
+        dWeight.update(repeating: 0, count: weightCount)
+        dInput?.fill(0)
+        if let biasOffset = slots.biasOffset {
+            let dBias = parameters.gradients.pointer + biasOffset
+            dBias.update(repeating: 0, count: outChannels)
+            for n in 0..<rows {
+                for co in 0..<outChannels {
+                    for p in 0..<g.height * g.width { dBias[co] += dOutput[n, co * g.height * g.width + p] }
+                }
+            }
+        }
+        for n in 0..<rows {
+            for ci in 0..<inChannels {
+                for i in 0..<g.outputHeight {
+                    for j in 0..<g.outputWidth {
+                        let xIndex = (ci * g.outputHeight + i) * g.outputWidth + j
+                        for co in 0..<outChannels {
+                            for ki in 0..<g.kernelHeight {
+                                for kj in 0..<g.kernelWidth {
+                                    guard let (oi, oj) = g.inputIndex(oi: i, oj: j, ki: ki, kj: kj) else { continue }
+                                    let w = ((ci * outChannels + co) * g.kernelHeight + ki) * g.kernelWidth + kj
+                                    let dy = dOutput[n, (co * g.height + oi) * g.width + oj]
+                                    dWeight[w] += input[n, xIndex] * dy
+                                    if let dInput { dInput[n, xIndex] += weight[w] * dy }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
