@@ -15,21 +15,47 @@ public enum Activation: String, Sendable, Codable, CaseIterable {
     }
 }
 
-/// An elementwise nonlinearity, y = f(x), as an activation layer computes it: forward and
-/// backward side by side.
+/// An elementwise nonlinearity, y = f(x), as PyTorch defines it (its class names and arguments),
+/// with forward and backward side by side.
 ///
 /// Most of these can write their output over their input (the layer then keeps no copy of the
 /// pre-activation): their derivative is a function of the output alone. `derivativeFromOutput`
 /// says which; the others (GELU, and LeakyReLU or ELU with a negative slope or α, where the output
 /// no longer tells the sign of the input) read the input in backward.
-enum ActivationFunction: Sendable, Hashable {
+public enum ActivationFunction: Sendable, Hashable, Codable {
     case relu
     case leakyReLU(negativeSlope: Double)
     case elu(alpha: Double)
     case tanh
+    /// (1/β)·log(1 + e^(βx)), and x itself where βx > threshold.
     case softplus(beta: Double, threshold: Double)
     case sigmoid
+    /// x·Φ(x) with the exact normal CDF (approximate='none').
     case gelu
+
+    /// PyTorch's class name.
+    public var name: String {
+        switch self {
+        case .relu: "ReLU"
+        case .leakyReLU: "LeakyReLU"
+        case .elu: "ELU"
+        case .tanh: "Tanh"
+        case .softplus: "Softplus"
+        case .sigmoid: "Sigmoid"
+        case .gelu: "GELU"
+        }
+    }
+
+    /// The keyword arguments that differ from PyTorch's defaults, as Python writes them.
+    var arguments: [String] {
+        switch self {
+        case .leakyReLU(let slope): slope == 0.01 ? [] : ["negative_slope=\(pythonNumber(slope))"]
+        case .elu(let alpha): alpha == 1 ? [] : ["alpha=\(pythonNumber(alpha))"]
+        case .softplus(let beta, let threshold):
+            (beta == 1 ? [] : ["beta=\(pythonNumber(beta))"]) + (threshold == 20 ? [] : ["threshold=\(pythonNumber(threshold))"])
+        case .relu, .tanh, .sigmoid, .gelu: []
+        }
+    }
 
     /// Whether f′ can be computed from y = f(x) alone, so the layer may run in place.
     var derivativeFromOutput: Bool {
@@ -46,7 +72,13 @@ enum ActivationFunction: Sendable, Hashable {
     func forward<T: VAEScalar>(_ x: UnsafePointer<T>, into y: UnsafeMutablePointer<T>, count: Int) {
         switch self {
         case .relu:
-            for i in 0..<count { y[i] = max(x[i], 0) }
+            if x == UnsafePointer(y) {
+                // In place through one pointer: the compiler vectorises this loop, not the one
+                // below when x and y may overlap (its runtime overlap check fails for x = y).
+                for i in 0..<count { y[i] = max(y[i], 0) }
+            } else {
+                for i in 0..<count { y[i] = max(x[i], 0) }
+            }
         case .leakyReLU(let slope):
             let a = T(slope)
             for i in 0..<count { y[i] = x[i] > 0 ? x[i] : a * x[i] }

@@ -3,6 +3,84 @@ struct ConvolutionSlots: Sendable {
     let weightOffset: Int
     /// nil for a layer built with bias=False.
     let biasOffset: Int?
+
+    /// A convolution's backward over the first `rows` examples, split over threads: each part
+    /// takes a contiguous share of the examples and `examples(share, columns, dW, db)` writes (not
+    /// adds) their sums of dW (`weightCount`) and db (`biasCount`): part 0 straight into the
+    /// gradient block, the others into their scratch after the column matrix (`columnCount`).
+    /// The partial sums are then added in part order, so results do not vary run to run.
+    func backwardInParts<T>(rows: Int, flops: Int, weightCount: Int, biasCount: Int, columnCount: Int, parameters: ParameterStore<T>,
+                            scratch: [UnsafeMutablePointer<T>],
+                            _ examples: (Range<Int>, UnsafeMutablePointer<T>, UnsafeMutablePointer<T>, UnsafeMutablePointer<T>?) -> Void) {
+        let parts = min(rows, scratch.count, Parallel.parts(flops: flops))
+        let dWeight = parameters.gradients.pointer + weightOffset
+        let dBias = biasOffset.map { parameters.gradients.pointer + $0 }
+        Parallel.run(parts) { part in
+            let partial = scratch[part] + columnCount
+            examples(Parallel.slice(0..<rows, part: part, of: parts), scratch[part],
+                     part == 0 ? dWeight : partial, dBias == nil ? nil : part == 0 ? dBias : partial + weightCount)
+        }
+        for part in 1..<max(1, parts) {
+            let partial = scratch[part] + columnCount
+            for i in 0..<weightCount { dWeight[i] += partial[i] }
+            if let dBias { for c in 0..<biasCount { dBias[c] += partial[weightCount + c] } }
+        }
+    }
+}
+
+/// What Conv2d and ConvTranspose2d share: a geometry, a weight and an optional bias, and a
+/// backward pass split over the batch the same way (`backward`, below).
+protocol ConvolutionLayer: Sendable {
+    var geometry: ConvolutionGeometry { get }
+    var slots: ConvolutionSlots { get }
+    var outChannels: Int { get }
+    /// Values per example in and out, and the weight's size.
+    var inputCount: Int { get }
+    var outputCount: Int { get }
+    var weightCount: Int { get }
+    /// Multiply-adds per example in a forward pass.
+    var multiplyAdds: Int { get }
+    /// The backward pass over `examples`, writing (not adding) their sums into `dWeight` and `dBias`.
+    func backwardExamples<T>(_ examples: Range<Int>, dOutput: Matrix<T>, input: Matrix<T>, dInput: Matrix<T>?,
+                             parameters: ParameterStore<T>, columns: UnsafeMutablePointer<T>,
+                             dWeight: UnsafeMutablePointer<T>, dBias: UnsafeMutablePointer<T>?)
+}
+
+extension ConvolutionLayer {
+    /// Scratch one part needs: the column matrix, plus room for a part's own dW and db in backward.
+    var scratchCount: Int { geometry.columnRows * geometry.positions + weightCount + outChannels }
+
+    /// Writes dW and db over the first `rows` rows, and dInput when asked (see each layer's
+    /// `backwardExamples`). `scratch` holds one `scratchCount` region per part (at least
+    /// `Parallel.threads`): the batch is split over threads by examples.
+    func backward<T>(_ dOutput: Matrix<T>, input: Matrix<T>, dInput: Matrix<T>?, rows: Int,
+                     parameters: ParameterStore<T>, scratch: [UnsafeMutablePointer<T>]) {
+        precondition(rows >= 1 && dOutput.columns == outputCount && input.columns == inputCount, "\(Self.self).backward: shape mismatch")
+        slots.backwardInParts(rows: rows, flops: 2 * (dInput == nil ? 1 : 2) * multiplyAdds * rows, weightCount: weightCount,
+                              biasCount: outChannels, columnCount: geometry.columnRows * geometry.positions,
+                              parameters: parameters, scratch: scratch) { examples, columns, dWeight, dBias in
+            backwardExamples(examples, dOutput: dOutput, input: input, dInput: dInput, parameters: parameters,
+                             columns: columns, dWeight: dWeight, dBias: dBias)
+        }
+    }
+
+    /// PyTorch's default: weight and bias U(±1/√fan_in), with fan_in what PyTorch computes from the
+    /// weight (its second dimension times the kernel: Cin·kh·kw for a Conv2d's (Cout, Cin, kh, kw),
+    /// Cout·kh·kw for a ConvTranspose2d's (Cin, Cout, kh, kw)); that is the column matrix's row count.
+    func initialize<T>(_ parameters: ParameterStore<T>, random: inout RandomSource, scheme: Initialization) {
+        let kernel = geometry.kernelHeight * geometry.kernelWidth
+        scheme.fill(parameters, weightOffset: slots.weightOffset, weightCount: weightCount, biasOffset: slots.biasOffset,
+                    biasCount: outChannels, fanIn: geometry.columnRows, fanOut: weightCount / geometry.columnRows * kernel, random: &random)
+    }
+
+    /// db[c] ← (or +=, unless `first`) the sum of channel c of one example's dy (Cout, `plane`).
+    static func sumChannels<T: VAEScalar>(_ dy: UnsafePointer<T>, plane: Int, channels: Int, into dBias: UnsafeMutablePointer<T>, first: Bool) {
+        for c in 0..<channels {
+            var sum: T = first ? 0 : dBias[c]
+            for p in 0..<plane { sum += dy[c * plane + p] }
+            dBias[c] = sum
+        }
+    }
 }
 
 /// A 2-D convolution, as PyTorch's nn.Conv2d: weight (Cout, Cin, kh, kw), bias (Cout), input
@@ -16,7 +94,7 @@ struct ConvolutionSlots: Sendable {
 /// Threads: forward runs on whatever rows its caller hands it (the stack splits the batch).
 /// Backward splits the batch itself: each part sums dW and db over its examples into its own
 /// scratch, and the parts are added in a fixed order, so results do not vary run to run.
-struct Conv2d: Sendable {
+struct Conv2d: ConvolutionLayer {
     let geometry: ConvolutionGeometry
     let outChannels: Int
     let slots: ConvolutionSlots
@@ -25,10 +103,7 @@ struct Conv2d: Sendable {
     var inputCount: Int { geometry.imageCount }
     var outputCount: Int { outChannels * geometry.positions }
     var weightCount: Int { outChannels * geometry.columnRows }
-    /// Multiply-adds per example in a forward pass.
     var multiplyAdds: Int { weightCount * geometry.positions }
-    /// Scratch one part needs: the column matrix, plus room for a part's own dW and db in backward.
-    var scratchCount: Int { geometry.columnRows * geometry.positions + weightCount + outChannels }
 
     /// output (N, Cout·Ho·Wo) ← conv(input (N, Cin·H·W)) for rows `rows`; `scratch` holds a column matrix.
     func forward<T>(_ input: Matrix<T>, into output: Matrix<T>, rows: Range<Int>, parameters: ParameterStore<T>,
@@ -56,32 +131,9 @@ struct Conv2d: Sendable {
         }
     }
 
-    /// Writes dW (Cout, Cin·kh·kw) = Σ_n dy_n · columns_nᵀ and db (Cout) = Σ_n Σ_positions dy_n, and
-    /// dInput_n = col2im(Wᵀ · dy_n) when asked, over the first `rows` rows. `scratch` holds one
-    /// `scratchCount` region per part (at least `Parallel.threads`).
-    func backward<T>(_ dOutput: Matrix<T>, input: Matrix<T>, dInput: Matrix<T>?, rows: Int,
-                     parameters: ParameterStore<T>, scratch: [UnsafeMutablePointer<T>]) {
-        precondition(rows >= 1 && dOutput.columns == outputCount && input.columns == inputCount, "Conv2d.backward: shape mismatch")
-        let parts = min(rows, scratch.count, Parallel.parts(flops: 2 * (dInput == nil ? 1 : 2) * multiplyAdds * rows))
-        let gradientBias = slots.biasOffset.map { parameters.gradients.pointer + $0 }
-        Parallel.run(parts) { part in
-            // Part 0 writes the gradient block; the others their scratch, added in below.
-            let columns = scratch[part]
-            let dWeight = part == 0 ? parameters.gradients.pointer + slots.weightOffset : columns + geometry.columnRows * geometry.positions
-            let dBias = part == 0 ? gradientBias : dWeight + weightCount
-            backwardExamples(Parallel.slice(0..<rows, part: part, of: parts), dOutput: dOutput, input: input, dInput: dInput,
-                             parameters: parameters, columns: columns, dWeight: dWeight, dBias: gradientBias == nil ? nil : dBias)
-        }
-        for part in 1..<max(1, parts) {
-            let partial = scratch[part] + geometry.columnRows * geometry.positions
-            let dWeight = parameters.gradients.pointer + slots.weightOffset
-            for i in 0..<weightCount { dWeight[i] += partial[i] }
-            if let gradientBias { for c in 0..<outChannels { gradientBias[c] += partial[weightCount + c] } }
-        }
-    }
-
-    /// The backward pass over `examples`, writing (not adding) their sums into `dWeight` and `dBias`.
-    private func backwardExamples<T>(_ examples: Range<Int>, dOutput: Matrix<T>, input: Matrix<T>, dInput: Matrix<T>?,
+    /// Backward over `examples` (see `ConvolutionLayer.backward`): dW (Cout, Cin·kh·kw) = Σ_n dy_n ·
+    /// columns_nᵀ, db = Σ_n Σ_positions dy_n, and dInput_n = col2im(Wᵀ · dy_n) when asked.
+    func backwardExamples<T>(_ examples: Range<Int>, dOutput: Matrix<T>, input: Matrix<T>, dInput: Matrix<T>?,
                                      parameters: ParameterStore<T>, columns: UnsafeMutablePointer<T>,
                                      dWeight: UnsafeMutablePointer<T>, dBias: UnsafeMutablePointer<T>?) {
         let weight = parameters.values.pointer + slots.weightOffset
@@ -94,13 +146,7 @@ struct Conv2d: Sendable {
             gemm(transposeA: false, transposeB: true, m: outChannels, n: columnRows, k: positions,
                  alpha: 1, a: dy, lda: positions, b: geometry.isIdentity ? UnsafePointer(x) : UnsafePointer(columns), ldb: positions,
                  beta: first ? 0 : 1, c: dWeight, ldc: columnRows)
-            if let dBias {
-                for c in 0..<outChannels {
-                    var sum: T = first ? 0 : dBias[c]
-                    for p in 0..<positions { sum += dy[c * positions + p] }
-                    dBias[c] = sum
-                }
-            }
+            if let dBias { Self.sumChannels(dy, plane: positions, channels: outChannels, into: dBias, first: first) }
             guard let dInput else { continue }
             // d columns (C·kh·kw, P) = Wᵀ · dy_n, then back onto the image.
             let dx = dInput.pointer + n * inputCount
@@ -109,13 +155,6 @@ struct Conv2d: Sendable {
                  alpha: 1, a: weight, lda: columnRows, b: dy, ldb: positions, beta: 0, c: target, ldc: positions)
             if !geometry.isIdentity { geometry.col2im(columns, into: dx) }
         }
-    }
-
-    /// PyTorch's default: weight and bias U(±1/√fan_in), fan_in = Cin·kh·kw.
-    func initialize<T>(_ parameters: ParameterStore<T>, random: inout RandomSource, scheme: Initialization) {
-        scheme.fill(parameters, weightOffset: slots.weightOffset, weightCount: weightCount, biasOffset: slots.biasOffset,
-                    biasCount: outChannels, fanIn: geometry.columnRows, fanOut: outChannels * geometry.kernelHeight * geometry.kernelWidth,
-                    random: &random)
     }
 
     // MARK: - Naive reference

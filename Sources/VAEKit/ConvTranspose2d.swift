@@ -11,7 +11,7 @@
 ///
 /// Threads: as Conv2d (forward on the rows it is handed; backward splits the batch, each part
 /// summing dW and db in its own scratch, added in a fixed order).
-struct ConvTranspose2d: Sendable {
+struct ConvTranspose2d: ConvolutionLayer {
     /// The convolution this layer transposes: its image is this layer's output (Cout, Ho, Wo).
     let geometry: ConvolutionGeometry
     let inChannels: Int
@@ -23,7 +23,6 @@ struct ConvTranspose2d: Sendable {
     var outputCount: Int { geometry.imageCount }
     var weightCount: Int { inChannels * geometry.columnRows }
     var multiplyAdds: Int { weightCount * geometry.positions }
-    var scratchCount: Int { geometry.columnRows * geometry.positions + weightCount + outChannels }
 
     /// output (N, Cout·Ho·Wo) ← convT(input (N, Cin·H·W)) for rows `rows`; `scratch` holds a column matrix.
     func forward<T>(_ input: Matrix<T>, into output: Matrix<T>, rows: Range<Int>, parameters: ParameterStore<T>,
@@ -48,32 +47,9 @@ struct ConvTranspose2d: Sendable {
         }
     }
 
-    /// Writes dW (Cin, Cout·kh·kw) = Σ_n x_n · im2col(dy_n)ᵀ and db (Cout) = Σ over examples and pixels
-    /// of dy, and dInput_n = W · im2col(dy_n) when asked, over the first `rows` rows. `scratch` holds
-    /// one `scratchCount` region per part.
-    func backward<T>(_ dOutput: Matrix<T>, input: Matrix<T>, dInput: Matrix<T>?, rows: Int,
-                     parameters: ParameterStore<T>, scratch: [UnsafeMutablePointer<T>]) {
-        precondition(rows >= 1 && dOutput.columns == outputCount && input.columns == inputCount, "ConvTranspose2d.backward: shape mismatch")
-        let parts = min(rows, scratch.count, Parallel.parts(flops: 2 * (dInput == nil ? 1 : 2) * multiplyAdds * rows))
-        let gradientBias = slots.biasOffset.map { parameters.gradients.pointer + $0 }
-        let columnCount = geometry.columnRows * geometry.positions
-        Parallel.run(parts) { part in
-            let columns = scratch[part]
-            let dWeight = part == 0 ? parameters.gradients.pointer + slots.weightOffset : columns + columnCount
-            let dBias = part == 0 ? gradientBias : dWeight + weightCount
-            backwardExamples(Parallel.slice(0..<rows, part: part, of: parts), dOutput: dOutput, input: input, dInput: dInput,
-                             parameters: parameters, columns: columns, dWeight: dWeight, dBias: gradientBias == nil ? nil : dBias)
-        }
-        for part in 1..<max(1, parts) {
-            let partial = scratch[part] + columnCount
-            let dWeight = parameters.gradients.pointer + slots.weightOffset
-            for i in 0..<weightCount { dWeight[i] += partial[i] }
-            if let gradientBias { for c in 0..<outChannels { gradientBias[c] += partial[weightCount + c] } }
-        }
-    }
-
-    /// The backward pass over `examples`, writing (not adding) their sums into `dWeight` and `dBias`.
-    private func backwardExamples<T>(_ examples: Range<Int>, dOutput: Matrix<T>, input: Matrix<T>, dInput: Matrix<T>?,
+    /// Backward over `examples` (see `ConvolutionLayer.backward`): dW (Cin, Cout·kh·kw) = Σ_n x_n ·
+    /// im2col(dy_n)ᵀ, db = Σ over examples and pixels of dy, and dInput_n = W · im2col(dy_n) when asked.
+    func backwardExamples<T>(_ examples: Range<Int>, dOutput: Matrix<T>, input: Matrix<T>, dInput: Matrix<T>?,
                                      parameters: ParameterStore<T>, columns: UnsafeMutablePointer<T>,
                                      dWeight: UnsafeMutablePointer<T>, dBias: UnsafeMutablePointer<T>?) {
         let weight = parameters.values.pointer + slots.weightOffset
@@ -86,13 +62,7 @@ struct ConvTranspose2d: Sendable {
             // dW (Cin, Cout·kh·kw) (+)= x_n (Cin, H·W) · d columnsᵀ (H·W, Cout·kh·kw)
             gemm(transposeA: false, transposeB: true, m: inChannels, n: columnRows, k: positions,
                  alpha: 1, a: x, lda: positions, b: dColumns, ldb: positions, beta: first ? 0 : 1, c: dWeight, ldc: columnRows)
-            if let dBias {
-                for c in 0..<outChannels {
-                    var sum: T = first ? 0 : dBias[c]
-                    for p in 0..<planeSize { sum += dy[c * planeSize + p] }
-                    dBias[c] = sum
-                }
-            }
+            if let dBias { Self.sumChannels(dy, plane: planeSize, channels: outChannels, into: dBias, first: first) }
             // dx_n (Cin, H·W) = W (Cin, Cout·kh·kw) · d columns
             if let dInput {
                 gemm(transposeA: false, transposeB: false, m: inChannels, n: positions, k: columnRows,
@@ -100,14 +70,6 @@ struct ConvTranspose2d: Sendable {
                      c: dInput.pointer + n * inputCount, ldc: positions)
             }
         }
-    }
-
-    /// PyTorch's default: weight and bias U(±1/√fan_in), where PyTorch's fan_in for this weight
-    /// (Cin, Cout, kh, kw) is its second dimension times the kernel: Cout·kh·kw.
-    func initialize<T>(_ parameters: ParameterStore<T>, random: inout RandomSource, scheme: Initialization) {
-        scheme.fill(parameters, weightOffset: slots.weightOffset, weightCount: weightCount, biasOffset: slots.biasOffset,
-                    biasCount: outChannels, fanIn: geometry.columnRows, fanOut: inChannels * geometry.kernelHeight * geometry.kernelWidth,
-                    random: &random)
     }
 
     // MARK: - Naive reference

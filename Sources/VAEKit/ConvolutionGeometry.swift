@@ -46,34 +46,44 @@ struct ConvolutionGeometry: Sendable, Hashable {
         return first..<max(first, min(outputs, last + 1))
     }
 
+    /// Calls `body` once per kernel tap (c, ki, kj) with: the tap's row of the column matrix
+    /// (its first element's index), the image pixel under position (0, 0) relative to which
+    /// position (oi, oj) reads pixel `pixel + oi·stride·W + oj·stride`, and the positions (rows
+    /// and columns of positions) whose pixel lies inside the image.
+    @inline(__always)
+    private func forEachTap(_ body: (_ row: Int, _ pixel: Int, _ rows: Range<Int>, _ columns: Range<Int>) -> Void) {
+        for c in 0..<channels {
+            for ki in 0..<kernelHeight {
+                let rows = Self.validRange(size: height, outputs: outputHeight, stride: strideHeight, pad: padTop, offset: ki * dilationHeight)
+                for kj in 0..<kernelWidth {
+                    let columns = Self.validRange(size: width, outputs: outputWidth, stride: strideWidth, pad: padLeft, offset: kj * dilationWidth)
+                    body(((c * kernelHeight + ki) * kernelWidth + kj) * positions,
+                         c * height * width + (ki * dilationHeight - padTop) * width + kj * dilationWidth - padLeft, rows, columns)
+                }
+            }
+        }
+    }
+
     /// columns (C·kh·kw, Ho·Wo) ← the patches of `image` (C, H, W); zeros where the kernel lies
     /// over padding. Row (c·kh + i)·kw + j holds input pixel (c, o·s − pad + i·d, …) for every position o.
     func im2col<T: VAEScalar>(_ image: UnsafePointer<T>, into columns: UnsafeMutablePointer<T>) {
-        let outputWidth = outputWidth, positions = positions
-        for c in 0..<channels {
-            let plane = image + c * height * width
-            for ki in 0..<kernelHeight {
-                let rowRange = Self.validRange(size: height, outputs: outputHeight, stride: strideHeight, pad: padTop, offset: ki * dilationHeight)
-                for kj in 0..<kernelWidth {
-                    let row = columns + ((c * kernelHeight + ki) * kernelWidth + kj) * positions
-                    let columnRange = Self.validRange(size: width, outputs: outputWidth, stride: strideWidth, pad: padLeft, offset: kj * dilationWidth)
-                    for oi in 0..<outputHeight {
-                        let target = row + oi * outputWidth
-                        guard rowRange.contains(oi), !columnRange.isEmpty else {
-                            target.update(repeating: 0, count: outputWidth)
-                            continue
-                        }
-                        let source = plane + (oi * strideHeight - padTop + ki * dilationHeight) * width - padLeft + kj * dilationWidth
-                        if columnRange.lowerBound > 0 { target.update(repeating: 0, count: columnRange.lowerBound) }
-                        if strideWidth == 1 {
-                            (target + columnRange.lowerBound).update(from: source + columnRange.lowerBound, count: columnRange.count)
-                        } else {
-                            for oj in columnRange { target[oj] = source[oj * strideWidth] }
-                        }
-                        if columnRange.upperBound < outputWidth {
-                            (target + columnRange.upperBound).update(repeating: 0, count: outputWidth - columnRange.upperBound)
-                        }
-                    }
+        let outputWidth = outputWidth, rowStride = strideHeight * width, strideWidth = strideWidth
+        forEachTap { row, pixel, rows, columnRange in
+            for oi in 0..<outputHeight {
+                let target = columns + row + oi * outputWidth
+                guard rows.contains(oi), !columnRange.isEmpty else {
+                    target.update(repeating: 0, count: outputWidth)
+                    continue
+                }
+                let source = image + pixel + oi * rowStride
+                if columnRange.lowerBound > 0 { target.update(repeating: 0, count: columnRange.lowerBound) }
+                if strideWidth == 1 {
+                    (target + columnRange.lowerBound).update(from: source + columnRange.lowerBound, count: columnRange.count)
+                } else {
+                    for oj in columnRange { target[oj] = source[oj * strideWidth] }
+                }
+                if columnRange.upperBound < outputWidth {
+                    (target + columnRange.upperBound).update(repeating: 0, count: outputWidth - columnRange.upperBound)
                 }
             }
         }
@@ -83,24 +93,16 @@ struct ConvolutionGeometry: Sendable, Hashable {
     /// it from (the image is overwritten, not added to). The adjoint of `im2col`.
     func col2im<T: VAEScalar>(_ columns: UnsafePointer<T>, into image: UnsafeMutablePointer<T>) {
         image.update(repeating: 0, count: imageCount)
-        let outputWidth = outputWidth, positions = positions
-        for c in 0..<channels {
-            let plane = image + c * height * width
-            for ki in 0..<kernelHeight {
-                let rowRange = Self.validRange(size: height, outputs: outputHeight, stride: strideHeight, pad: padTop, offset: ki * dilationHeight)
-                for kj in 0..<kernelWidth {
-                    let row = columns + ((c * kernelHeight + ki) * kernelWidth + kj) * positions
-                    let columnRange = Self.validRange(size: width, outputs: outputWidth, stride: strideWidth, pad: padLeft, offset: kj * dilationWidth)
-                    if columnRange.isEmpty { continue }
-                    for oi in rowRange {
-                        let source = row + oi * outputWidth
-                        let target = plane + (oi * strideHeight - padTop + ki * dilationHeight) * width - padLeft + kj * dilationWidth
-                        if strideWidth == 1 {
-                            for oj in columnRange { target[oj] += source[oj] }
-                        } else {
-                            for oj in columnRange { target[oj * strideWidth] += source[oj] }
-                        }
-                    }
+        let outputWidth = outputWidth, rowStride = strideHeight * width, strideWidth = strideWidth
+        forEachTap { row, pixel, rows, columnRange in
+            if columnRange.isEmpty { return }
+            for oi in rows {
+                let source = columns + row + oi * outputWidth
+                let target = image + pixel + oi * rowStride
+                if strideWidth == 1 {
+                    for oj in columnRange { target[oj] += source[oj] }
+                } else {
+                    for oj in columnRange { target[oj * strideWidth] += source[oj] }
                 }
             }
         }

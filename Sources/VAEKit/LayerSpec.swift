@@ -96,15 +96,8 @@ public enum LayerSpec: Sendable, Hashable, Codable {
     case unflatten(channels: Int, height: Int, width: Int)
     case batchNorm1d(BatchNormSpec)
     case batchNorm2d(BatchNormSpec)
-    case relu
-    case leakyReLU(negativeSlope: Double)
-    case elu(alpha: Double)
-    case tanh
-    /// (1/β)·log(1 + e^(βx)), and x itself where βx > threshold (PyTorch's Softplus).
-    case softplus(beta: Double, threshold: Double)
-    case sigmoid
-    /// x·Φ(x) with the exact normal CDF (PyTorch's GELU(approximate='none')).
-    case gelu
+    /// An elementwise nonlinearity: ReLU, LeakyReLU, ELU, Tanh, Softplus, Sigmoid, GELU.
+    case activation(ActivationFunction)
 
     // MARK: - Constructors with PyTorch's names and defaults
 
@@ -138,9 +131,13 @@ public enum LayerSpec: Sendable, Hashable, Codable {
         .unflatten(channels: channels, height: height, width: width)
     }
 
-    public static func LeakyReLU(negativeSlope: Double = 0.01) -> LayerSpec { .leakyReLU(negativeSlope: negativeSlope) }
-    public static func ELU(alpha: Double = 1) -> LayerSpec { .elu(alpha: alpha) }
-    public static func Softplus(beta: Double = 1, threshold: Double = 20) -> LayerSpec { .softplus(beta: beta, threshold: threshold) }
+    public static let relu = LayerSpec.activation(.relu)
+    public static let tanh = LayerSpec.activation(.tanh)
+    public static let sigmoid = LayerSpec.activation(.sigmoid)
+    public static let gelu = LayerSpec.activation(.gelu)
+    public static func LeakyReLU(negativeSlope: Double = 0.01) -> LayerSpec { .activation(.leakyReLU(negativeSlope: negativeSlope)) }
+    public static func ELU(alpha: Double = 1) -> LayerSpec { .activation(.elu(alpha: alpha)) }
+    public static func Softplus(beta: Double = 1, threshold: Double = 20) -> LayerSpec { .activation(.softplus(beta: beta, threshold: threshold)) }
 
     // MARK: - Names
 
@@ -154,13 +151,7 @@ public enum LayerSpec: Sendable, Hashable, Codable {
         case .unflatten: "Unflatten"
         case .batchNorm1d: "BatchNorm1d"
         case .batchNorm2d: "BatchNorm2d"
-        case .relu: "ReLU"
-        case .leakyReLU: "LeakyReLU"
-        case .elu: "ELU"
-        case .tanh: "Tanh"
-        case .softplus: "Softplus"
-        case .sigmoid: "Sigmoid"
-        case .gelu: "GELU"
+        case .activation(let function): function.name
         }
     }
 
@@ -182,16 +173,8 @@ public enum LayerSpec: Sendable, Hashable, Codable {
 
     /// The elementwise function of an activation layer; nil for the others.
     var activationFunction: ActivationFunction? {
-        switch self {
-        case .relu: .relu
-        case .leakyReLU(let slope): .leakyReLU(negativeSlope: slope)
-        case .elu(let alpha): .elu(alpha: alpha)
-        case .tanh: .tanh
-        case .softplus(let beta, let threshold): .softplus(beta: beta, threshold: threshold)
-        case .sigmoid: .sigmoid
-        case .gelu: .gelu
-        default: nil
-        }
+        if case .activation(let function) = self { return function }
+        return nil
     }
 }
 
@@ -213,7 +196,7 @@ extension LayerSpec: CustomStringConvertible {
             if spec.outputPadding != 0 { arguments.append("output_padding=\(spec.outputPadding.text)") }
             if spec.dilation != 1 { arguments.append("dilation=\(spec.dilation.text)") }
             if !spec.bias { arguments.append("bias=False") }
-        case .flatten, .relu, .tanh, .sigmoid, .gelu:
+        case .flatten:
             arguments = []
         case .unflatten(let channels, let height, let width):
             arguments = ["1", "(\(channels), \(height), \(width))"]
@@ -222,14 +205,8 @@ extension LayerSpec: CustomStringConvertible {
             if spec.eps != 1e-5 { arguments.append("eps=\(pythonNumber(spec.eps))") }
             if spec.momentum != 0.1 { arguments.append("momentum=\(pythonNumber(spec.momentum))") }
             if !spec.affine { arguments.append("affine=False") }
-        case .leakyReLU(let slope):
-            arguments = slope == 0.01 ? [] : ["negative_slope=\(pythonNumber(slope))"]
-        case .elu(let alpha):
-            arguments = alpha == 1 ? [] : ["alpha=\(pythonNumber(alpha))"]
-        case .softplus(let beta, let threshold):
-            arguments = []
-            if beta != 1 { arguments.append("beta=\(pythonNumber(beta))") }
-            if threshold != 20 { arguments.append("threshold=\(pythonNumber(threshold))") }
+        case .activation(let function):
+            arguments = function.arguments
         }
         return "\(name)(\(arguments.joined(separator: ", ")))"
     }

@@ -205,17 +205,17 @@ extension VAEArchitecture {
             let (channels, _, _) = try image(", or use BatchNorm1d for flat values")
             guard channels == norm.numFeatures else { throw receives("\(channels) channels") }
             return input
-        case .leakyReLU(let slope):
+        case .activation(.leakyReLU(let slope)):
             if !slope.isFinite { throw LayerProblem(text: "has negative_slope=\(pythonNumber(slope)); it must be finite", kind: .argument) }
             return input
-        case .elu(let alpha):
+        case .activation(.elu(let alpha)):
             if !alpha.isFinite { throw LayerProblem(text: "has alpha=\(pythonNumber(alpha)); it must be finite", kind: .argument) }
             return input
-        case .softplus(let beta, let threshold):
+        case .activation(.softplus(let beta, let threshold)):
             if !(beta > 0 && beta.isFinite) { throw LayerProblem(text: "has beta=\(pythonNumber(beta)); it must be positive and finite", kind: .argument) }
             if !threshold.isFinite { throw LayerProblem(text: "has threshold=\(pythonNumber(threshold)); it must be finite", kind: .argument) }
             return input
-        case .relu, .tanh, .sigmoid, .gelu:
+        case .activation:
             return input
         }
     }

@@ -90,26 +90,13 @@ struct LayerGradientTests {
         let analytic = harness.parameters.gradients.elements
         let objective = { harness.objective(x, weights: weights, mode: mode) }
         for slot in harness.parameters.slots {
-            let numeric = central(harness.parameters.values(of: slot), objective)
+            let numeric = centralDifferences(harness.parameters.values(of: slot), objective)
             let error = worstError(Array(analytic[slot.offset..<slot.offset + slot.count]), numeric)
             #expect(error < tolerance, "\(label) \(slot.name): error \(error)")
         }
-        let numeric = central(x.buffer, objective)
+        let numeric = centralDifferences(x.buffer, objective)
         let error = worstError(dInput.elements, numeric)
         #expect(error < tolerance, "\(label) input: error \(error)")
-    }
-
-    /// Central differences of `objective` with respect to each element of `values`.
-    static func central(_ values: UnsafeMutableBufferPointer<Double>, _ objective: () -> Double, h: Double = 1e-5) -> [Double] {
-        (0..<values.count).map { i in
-            let original = values[i]
-            values[i] = original + h
-            let plus = objective()
-            values[i] = original - h
-            let minus = objective()
-            values[i] = original
-            return (plus - minus) / (2 * h)
-        }
     }
 
     /// The check has teeth: the classic convolution mistake, a dW computed with the kernel
@@ -126,7 +113,7 @@ struct LayerGradientTests {
         for kernel in 0..<(analytic.count / 9) {
             for tap in 0..<9 { flipped[kernel * 9 + tap] = analytic[kernel * 9 + 8 - tap] }
         }
-        let numeric = Self.central(harness.parameters.values(of: slot)) { harness.objective(x, weights: weights, mode: .evaluation) }
+        let numeric = centralDifferences(harness.parameters.values(of: slot)) { harness.objective(x, weights: weights, mode: .evaluation) }
         #expect(worstError(analytic, numeric) < Self.tolerance)
         #expect(worstError(flipped, numeric) > 0.01, "the flipped gradient must fail the check")
     }
