@@ -194,15 +194,6 @@ public struct DataSplit: Sendable, ExampleSource {
     public var storageBytes: Int { storage.byteCount }
 }
 
-/// SplitMix64's finaliser: a bijection on 64 bits whose output bits each depend on every input bit.
-@inline(__always)
-func mix64(_ value: UInt64) -> UInt64 {
-    var z = value &+ 0x9E37_79B9_7F4A_7C15
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-}
-
 /// A pixel as a split stores it: a grey level 0…255 (IDX files, most CSV files) or a fraction in
 /// [0, 1] (CSV files with other values).
 protocol StoredPixel {

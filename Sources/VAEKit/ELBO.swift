@@ -155,19 +155,29 @@ extension VAE {
     }
 
     /// Every term of the objective on `indices` of `source` (all of it when nil), with S draws
-    /// per example. Returns nil when `shouldStop` answers true between chunks.
-    @_specialize(where T == Float)
-    @_specialize(where T == Double)
+    /// per example taken from the stream `random` (which advances). Returns nil when `shouldStop`
+    /// answers true between chunks.
     public func evaluate(_ source: any ExampleSource, indices: [Int]? = nil, samples: Int = 1,
                          random: inout RandomSource, keepPerExample: Bool = false,
                          shouldStop: () -> Bool = { false }) -> ELBOTerms? {
-        evaluate(source, indices: indices, samples: samples, noise: &random, keepPerExample: keepPerExample, shouldStop: shouldStop)
+        var noise = NoiseFiller(.fresh(random))
+        defer { random = noise.stream ?? random }
+        return evaluate(source, indices: indices, samples: samples, noise: &noise, keepPerExample: keepPerExample, shouldStop: shouldStop)
     }
 
-    /// `evaluate` with ε from any `NoiseSource` (tests hand in another framework's draws).
-    func evaluate<Noise: NoiseSource>(_ source: any ExampleSource, indices: [Int]? = nil, samples: Int = 1,
-                                      noise: inout Noise, keepPerExample: Bool = false,
-                                      shouldStop: () -> Bool = { false }) -> ELBOTerms? {
+    /// Every term of the objective on `indices` of `source` (all of it when nil), with S draws
+    /// per example from `draws` (common random numbers: the same z for the same examples, see
+    /// `Draws`). Returns nil when `shouldStop` answers true between chunks.
+    public func evaluate(_ source: any ExampleSource, indices: [Int]? = nil, samples: Int = 1, draws: Draws,
+                         keepPerExample: Bool = false, shouldStop: () -> Bool = { false }) -> ELBOTerms? {
+        var noise = NoiseFiller(draws)
+        return evaluate(source, indices: indices, samples: samples, noise: &noise, keepPerExample: keepPerExample, shouldStop: shouldStop)
+    }
+
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    func evaluate(_ source: any ExampleSource, indices: [Int]?, samples: Int, noise: inout NoiseFiller,
+                  keepPerExample: Bool, shouldStop: () -> Bool) -> ELBOTerms? {
         precondition(samples >= 1, "evaluate: samples must be at least 1")
         precondition(source.dimension == inputSize, "evaluate: data has \(source.dimension) values per example, model \(inputSize)")
         let chosen = indices ?? Array(0..<source.exampleCount)
@@ -185,7 +195,8 @@ extension VAE {
             if shouldStop() { return nil }
             let rows = min(chunk, chosen.count - start)
             source.fillBatch(chosen[start..<start + rows], into: batch, epoch: 0)
-            forwardPass(batch, rows: rows, workspace: w, noise: &noise, likelihoodGradientScale: nil, mode: .evaluation)
+            forwardPass(batch, rows: rows, workspace: w, noise: &noise, examples: chosen[start..<start + rows],
+                        likelihoodGradientScale: nil, mode: .evaluation)
             for n in 0..<rows {
                 var logLikelihood = 0.0, monteCarlo = 0.0
                 for s in 0..<samples {
@@ -203,11 +214,16 @@ extension VAE {
             start += rows
         }
 
-        let elbo = zip(reconstruction, kl).map { $0 - $1 }
+        // The ELBO's mean is recon − KL of the means, not the mean of the differences (which can
+        // differ in the last bit), so `recon - kl == elbo` holds exactly for whoever prints them;
+        // its standard error comes from the per-example differences.
+        let reconstructionEstimate = Estimate(values: reconstruction), klEstimate = Estimate(values: kl)
+        let elbo = Estimate(mean: reconstructionEstimate.mean - klEstimate.mean,
+                            standardError: Estimate(values: zip(reconstruction, kl).map { $0 - $1 }).standardError)
         var terms = ELBOTerms(
-            reconstruction: Estimate(values: reconstruction), kl: Estimate(values: kl),
-            klMonteCarlo: Estimate(values: klMonteCarlo), elbo: Estimate(values: elbo),
-            loss: -Estimate(values: elbo), examples: chosen.count, samples: samples,
+            reconstruction: reconstructionEstimate, kl: klEstimate,
+            klMonteCarlo: Estimate(values: klMonteCarlo), elbo: elbo,
+            loss: -elbo, examples: chosen.count, samples: samples,
             perExample: keepPerExample ? PerExampleTerms(reconstruction: reconstruction, kl: kl, klMonteCarlo: klMonteCarlo) : nil)
         if chosen.count == 1 {
             // One example: the only noise is Monte-Carlo, over its S draws; the closed-form KL has none.
@@ -238,7 +254,7 @@ extension VAE {
         let x = Matrix<T>(rows: 1, columns: inputSize)
         source.fillBatch([index], into: x, epoch: 0)
         let w = workspace(examples: 1, samples: 1, gradients: false)
-        var unused = RandomSource(seed: 0)
+        var unused = NoiseFiller(.fresh(RandomSource(seed: 0)))  // the posterior needs no ε; the pass draws one anyway
         forwardPass(x, rows: 1, workspace: w, noise: &unused, likelihoodGradientScale: nil, mode: .evaluation)
         let head = w.encoder.output.row(0)
         return Posterior(mean: Array(head[0..<latentSize]), logVariance: Array(head[latentSize..<2 * latentSize]))

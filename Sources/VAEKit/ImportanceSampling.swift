@@ -30,12 +30,28 @@ extension VAE {
     var importanceRows: Int { max(1, min(Self.importanceRowBudget, Self.activationBudget / max(1, valueBytesPerExample.decoder))) }
 
     /// The importance-weighted estimate of log p(x) with K samples for each of `indices` (all when
-    /// nil). Draws for an example come in chunks; a running log-sum-exp keeps it stable. Returns
-    /// nil when `shouldStop` answers true between chunks.
-    @_specialize(where T == Float)
-    @_specialize(where T == Double)
+    /// nil), drawn from the stream `random` (which advances). Returns nil when `shouldStop`
+    /// answers true between chunks.
     public func logLikelihood(_ source: any ExampleSource, indices: [Int]? = nil, importanceSamples k: Int,
                               random: inout RandomSource, shouldStop: () -> Bool = { false }) -> LogLikelihoodEstimate? {
+        var noise = NoiseFiller(.fresh(random))
+        defer { random = noise.stream ?? random }
+        return logLikelihood(source, indices: indices, importanceSamples: k, noise: &noise, shouldStop: shouldStop)
+    }
+
+    /// The importance-weighted estimate of log p(x) with K samples for each of `indices`, drawn
+    /// from `draws`: with common random numbers, draw k of an example is draw k of `evaluate`.
+    public func logLikelihood(_ source: any ExampleSource, indices: [Int]? = nil, importanceSamples k: Int,
+                              draws: Draws, shouldStop: () -> Bool = { false }) -> LogLikelihoodEstimate? {
+        var noise = NoiseFiller(draws)
+        return logLikelihood(source, indices: indices, importanceSamples: k, noise: &noise, shouldStop: shouldStop)
+    }
+
+    /// Draws for an example come in chunks; a running log-sum-exp keeps the estimate stable.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    func logLikelihood(_ source: any ExampleSource, indices: [Int]?, importanceSamples k: Int,
+                       noise: inout NoiseFiller, shouldStop: () -> Bool) -> LogLikelihoodEstimate? {
         precondition(k >= 1, "logLikelihood: K must be at least 1")
         precondition(source.dimension == inputSize, "logLikelihood: data has \(source.dimension) values per example, model \(inputSize)")
         let chosen = indices ?? Array(0..<source.exampleCount)
@@ -62,7 +78,8 @@ extension VAE {
                 // The last pass of an example may need fewer draws; the workspace's S is the most.
                 let draws = min(samplesPerPass, k - done)
                 let pass = draws == samplesPerPass ? w : workspace(examples: examplesPerPass, samples: draws, gradients: false)
-                forwardPass(batch, rows: rows, workspace: pass, noise: &random, likelihoodGradientScale: nil, mode: .evaluation)
+                forwardPass(batch, rows: rows, workspace: pass, noise: &noise, examples: chosen[start..<start + rows],
+                            firstDraw: done, likelihoodGradientScale: nil, mode: .evaluation)
                 for n in 0..<rows {
                     for s in 0..<draws {
                         let r = n * draws + s

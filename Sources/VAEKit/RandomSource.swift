@@ -81,3 +81,50 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
         return result
     }
 }
+
+// MARK: - Independent streams
+
+/// The independent streams a session draws from, each derived from the one seed by hashing, so no
+/// stream replays another's numbers (the weights' initialisation used to be the first numbers the
+/// trainer drew again).
+public enum RandomStreamKind: UInt64, Sendable, CaseIterable {
+    /// The initial weights of a new model.
+    case initialisation = 1
+    /// Shuffling and ε in training steps.
+    case training = 2
+    /// ε when evaluating the terms and log p(x) (common random numbers, see `Draws`).
+    case evaluation = 3
+    /// Bernoulli binarisation of the data.
+    case binarisation = 4
+    /// Draws from the prior for pictures.
+    case pictures = 5
+    /// The batch and ε of a measured step (`step`, `show-sign`).
+    case measurement = 6
+}
+
+extension RandomSource {
+    /// The seed of stream `kind` derived from `seed`, further keyed by `parts` (a model version,
+    /// a split, an epoch): SplitMix64's finaliser chained over all of them, so each output bit
+    /// depends on every input bit.
+    public static func derivedSeed(_ seed: UInt64, _ kind: RandomStreamKind, _ parts: UInt64...) -> UInt64 {
+        derive(seed, kind, parts)
+    }
+
+    /// The stream `kind` of `seed`, keyed by `parts` (see `derivedSeed`).
+    public init(seed: UInt64, stream kind: RandomStreamKind, _ parts: UInt64...) {
+        self.init(seed: Self.derive(seed, kind, parts))
+    }
+
+    private static func derive(_ seed: UInt64, _ kind: RandomStreamKind, _ parts: [UInt64]) -> UInt64 {
+        parts.reduce(mix64(mix64(seed) ^ kind.rawValue)) { mix64($0 ^ $1) }
+    }
+}
+
+/// SplitMix64's finaliser: a bijection on 64 bits whose output bits each depend on every input bit.
+@inline(__always)
+func mix64(_ value: UInt64) -> UInt64 {
+    var z = value &+ 0x9E37_79B9_7F4A_7C15
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+}

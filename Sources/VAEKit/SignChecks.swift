@@ -109,31 +109,27 @@ public struct SignChecks: Sendable, Equatable {
 }
 
 extension Trainer {
-    /// The sign checks on examples `indices` of `source`: the terms with S = `samples` draws
-    /// (`evaluationNoise`), the training objective on the same draws, log p̂(x) with K =
-    /// `importanceSamples` (`importanceNoise`), and one step on a copy of the model on
-    /// `stepBatch` (`stepNoise`, learning rate halved until the loss falls). This trainer is not
-    /// changed. Nil when `shouldStop` answers true between chunks.
+    /// The sign checks on examples `indices` of `source`: the terms with S = `samples` draws from
+    /// `draws`, the training objective on the same draws, log p̂(x) with K = `importanceSamples`
+    /// from `draws` too, and one step on a copy of the model on `stepBatch` (`stepNoise`,
+    /// learning rate halved until the loss falls). This trainer is not changed. Nil when
+    /// `shouldStop` answers true between chunks.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public func signChecks(_ source: any ExampleSource, indices: [Int], samples: Int, importanceSamples: Int,
-                           stepBatch: Matrix<T>, learningRate: Double,
-                           evaluationNoise: RandomSource, importanceNoise: RandomSource, stepNoise: RandomSource,
+                           stepBatch: Matrix<T>, learningRate: Double, draws: Draws, stepNoise: RandomSource,
                            shouldStop: () -> Bool = { false }) -> SignChecks? {
-        var draws = evaluationNoise
-        guard let terms = model.evaluate(source, indices: indices, samples: samples, random: &draws,
+        guard let terms = model.evaluate(source, indices: indices, samples: samples, draws: draws,
                                          keepPerExample: true, shouldStop: shouldStop),
               let perExample = terms.perExample else { return nil }
         let examples = Matrix<T>(rows: indices.count, columns: source.dimension)
         source.fillBatch(indices, into: examples, epoch: 0)
-        draws = evaluationNoise
         // The training code's objective, with BatchNorm in the evaluation mode the terms were
         // computed in (in training mode it would normalise by these examples' own statistics).
         let trainingLoss = model.objective(examples, rows: indices.count, samples: samples, weights: .loss(),
-                                           reduction: .mean, random: &draws, mode: .evaluation)
-        var importanceDraws = importanceNoise
+                                           reduction: .mean, draws: draws, examples: indices, mode: .evaluation)
         guard let importance = model.logLikelihood(source, indices: indices, importanceSamples: importanceSamples,
-                                                   random: &importanceDraws, shouldStop: shouldStop) else { return nil }
+                                                   draws: draws, shouldStop: shouldStop) else { return nil }
         let gap = Estimate(values: zip(importance.perExample, perExample.elbo).map { $0 - $1 })
         let (step, halvings) = stepOnACopy(on: stepBatch, learningRate: learningRate, random: stepNoise)
         return SignChecks(terms: terms, trainingLoss: trainingLoss, importance: importance, gap: gap,

@@ -102,19 +102,24 @@ public final class Trainer<T: VAEScalar>: @unchecked Sendable {
     public private(set) var epochsCompleted = 0
     /// Per-epoch reports of every call so far (for curves).
     public private(set) var history: [EpochReport] = []
-    private let evaluationSeed: UInt64
+    /// The seed of the test evaluations after each epoch (copies keep it).
+    private var evaluationSeed: UInt64
 
+    /// A trainer whose shuffles and ε come from the training stream of `seed`, and whose test
+    /// evaluations after each epoch from its evaluation stream (`RandomStreamKind`): independent
+    /// of the stream the weights were initialised from.
     public init(model: VAE<T>, optimizer: Optimizer<T>, seed: UInt64) {
         self.model = model
         self.optimizer = optimizer
-        random = RandomSource(seed: seed)
-        evaluationSeed = seed ^ 0x5EED_0F_7E57
+        random = RandomSource(seed: seed, stream: .training)
+        evaluationSeed = RandomSource.derivedSeed(seed, .evaluation)
     }
 
     /// An independent copy: model, optimiser, random stream and history.
     public func copy() -> Trainer<T> {
         let result = Trainer(model: model.copy(), optimizer: optimizer.copy(), seed: 0)
         result.random = random
+        result.evaluationSeed = evaluationSeed
         result.epochsCompleted = epochsCompleted
         result.history = history
         return result
@@ -124,6 +129,7 @@ public final class Trainer<T: VAEScalar>: @unchecked Sendable {
     public func replacingOptimizer(_ replacement: Optimizer<T>) -> Trainer<T> {
         let result = Trainer(model: model, optimizer: replacement, seed: 0)
         result.random = random
+        result.evaluationSeed = evaluationSeed
         result.epochsCompleted = epochsCompleted
         result.history = history
         return result
@@ -182,8 +188,9 @@ public final class Trainer<T: VAEScalar>: @unchecked Sendable {
             }
             let seconds = Self.seconds(since: started)
             epochsCompleted += 1
-            var evaluationRandom = RandomSource(seed: evaluationSeed &+ UInt64(epochsCompleted))
-            let testTerms = test.flatMap { model.evaluate($0, samples: 1, random: &evaluationRandom) }
+            // Common random numbers per epoch: one draw of z per test example, keyed by the epoch.
+            let draws = Draws.common(seed: RandomSource.derivedSeed(evaluationSeed, .evaluation, UInt64(epochsCompleted)))
+            let testTerms = test.flatMap { model.evaluate($0, samples: 1, draws: draws) }
             let report = EpochReport(
                 epoch: epoch,
                 train: BatchTerms(reconstruction: sumReconstruction / Double(seen), kl: sumKL / Double(seen), examples: seen),

@@ -1,19 +1,5 @@
 import RealModule
 
-/// Where the reparameterisation's ε comes from: the one place the forward pass draws it.
-///
-/// `RandomSource` draws from its stream, in (example, sample, dimension) order. Tests against
-/// other frameworks hand in that framework's ε; a per-example hashed stream (common random
-/// numbers) can replace the stream here without touching the pass.
-protocol NoiseSource {
-    /// Fills `epsilon` (N·S, Z) with ε ~ N(0, I) for the N·S draws of a pass.
-    mutating func fillEpsilon<T: VAEScalar>(_ epsilon: UnsafeMutableBufferPointer<T>)
-}
-
-extension RandomSource: NoiseSource {
-    mutating func fillEpsilon<T: VAEScalar>(_ epsilon: UnsafeMutableBufferPointer<T>) { fillNormal(epsilon) }
-}
-
 // MARK: - The pass
 
 extension VAE {
@@ -27,13 +13,15 @@ extension VAE {
     /// examples through the encoder, then of the draws through the decoder (with one draw per
     /// example, both in one go). A stack with a training-mode BatchNorm runs in segments around it
     /// (`LayerStack.forwardBatch`). ε is drawn first, in one piece, so the random stream is the same
-    /// whatever the thread count.
-    func forwardPass<Noise: NoiseSource>(_ x: Matrix<T>, rows: Int, workspace w: Workspace<T>, noise: inout Noise,
-                                         likelihoodGradientScale: T?, mode: LayerMode) {
+    /// whatever the thread count. `examples` are the rows' indices in their data source (common
+    /// random numbers are keyed by them), `firstDraw` the index of the first of their S draws.
+    func forwardPass(_ x: Matrix<T>, rows: Int, workspace w: Workspace<T>, noise: inout NoiseFiller,
+                     examples: ArraySlice<Int>? = nil, firstDraw: Int = 0, likelihoodGradientScale: T?, mode: LayerMode) {
         precondition(x.columns == inputSize, "forwardPass: x has \(x.columns) columns, model expects \(inputSize)")
         precondition(rows <= w.examples && rows <= x.rows, "forwardPass: too many rows for the workspace")
         let samples = w.samples, draws = rows * samples
-        noise.fillEpsilon(UnsafeMutableBufferPointer(start: w.epsilon.pointer, count: draws * latentSize))
+        // ε ~ N(0, I), in (example, sample, dimension) order: the pass's only source of noise.
+        noise.fill(w.epsilon.pointer, rows: rows, samples: samples, latent: latentSize, examples: examples, firstDraw: firstDraw)
         let scratch = w.scratch.pointers(for: Parallel.threads)
 
         // The learned variance's gradient sums over every draw into one vector: keep that in one part.
@@ -186,8 +174,10 @@ extension VAE {
         if let offset = outputLogVarianceOffset {
             (parameters.gradients.pointer + offset).update(repeating: 0, count: inputSize)
         }
-        forwardPass(x, rows: rows, workspace: w, noise: &random,
+        var noise = NoiseFiller(.fresh(random))
+        forwardPass(x, rows: rows, workspace: w, noise: &noise,
                     likelihoodGradientScale: T(-weights.reconstruction * perExample / Double(samples)), mode: mode)
+        random = noise.stream ?? random
         backwardPass(x, rows: rows, workspace: w, klScale: T(weights.kl * perExample), mode: mode)
         let sums = batchSums(rows: rows, workspace: w)
         return BatchTerms(reconstruction: sums.reconstruction / Double(rows), kl: sums.kl / Double(rows), examples: rows)
@@ -202,8 +192,26 @@ extension VAE {
     public func objective(_ x: Matrix<T>, rows: Int, samples: Int = 1, weights: ObjectiveWeights,
                           reduction: Reduction = .sum, random: inout RandomSource,
                           mode: LayerMode = .training(updateStatistics: false)) -> Double {
+        var noise = NoiseFiller(.fresh(random))
+        defer { random = noise.stream ?? random }
+        return objective(x, rows: rows, samples: samples, weights: weights, reduction: reduction, noise: &noise, examples: nil, mode: mode)
+    }
+
+    /// The same objective with ε from `draws`; `examples` are the rows' indices in their data
+    /// source, which common draws are keyed by (so this sees the z `evaluate` sees for them).
+    public func objective(_ x: Matrix<T>, rows: Int, samples: Int = 1, weights: ObjectiveWeights,
+                          reduction: Reduction = .sum, draws: Draws, examples: [Int],
+                          mode: LayerMode = .training(updateStatistics: false)) -> Double {
+        precondition(examples.count == rows, "objective: \(examples.count) example indices for \(rows) rows")
+        var noise = NoiseFiller(draws)
+        return objective(x, rows: rows, samples: samples, weights: weights, reduction: reduction, noise: &noise,
+                         examples: examples[...], mode: mode)
+    }
+
+    private func objective(_ x: Matrix<T>, rows: Int, samples: Int, weights: ObjectiveWeights, reduction: Reduction,
+                           noise: inout NoiseFiller, examples: ArraySlice<Int>?, mode: LayerMode) -> Double {
         let w = workspace(examples: x.rows, samples: samples, gradients: false)
-        forwardPass(x, rows: rows, workspace: w, noise: &random, likelihoodGradientScale: nil, mode: mode)
+        forwardPass(x, rows: rows, workspace: w, noise: &noise, examples: examples, likelihoodGradientScale: nil, mode: mode)
         let sums = batchSums(rows: rows, workspace: w)
         let total = weights.value(reconstruction: sums.reconstruction, kl: sums.kl)
         return reduction == .sum ? total : total / Double(rows)

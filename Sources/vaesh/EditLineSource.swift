@@ -8,25 +8,26 @@ import VAEScript
 /// readline/editline). Everything it knows about the language it asks the `Session`:
 /// the prompt arrives from the input loop, completions come from `Session.completions`.
 ///
-/// - Ctrl-C at the prompt wakes `readKey` (see there), and libedit's `readline()` returns NULL as
-///   it does for Ctrl-D; the flag `SignalHandling` keeps tells them apart: Ctrl-C gives
-///   `.interrupted`, Ctrl-D `.end`.
+/// - libedit asks the `Keyboard` for each key (`readKey`). Ctrl-C at the
+///   prompt wakes that wait, and libedit's `readline()` returns NULL as it does for Ctrl-D; the
+///   keyboard tells them apart: Ctrl-C gives `.interrupted`, Ctrl-D `.end`.
 /// - History: each line is added to libedit's list and appended to the history file as soon as it
 ///   is entered, before its command runs, so nothing typed is lost to a crash or a hang-up.
 ///   Continued lines are stored one physical line each, like the sqlite shell does.
 final class EditLineSource: LineSource {
     let isInteractive = true
 
-    private let session: Session
+    private let keyboard: Keyboard
     private let history: HistoryFile?
     private var lastEntry: String?
     private var reportedHistoryError = false
 
-    init(session: Session, history: HistoryFile?) {
-        self.session = session
+    init(session: Session, keyboard: Keyboard, history: HistoryFile?) {
+        self.keyboard = keyboard
         self.history = history
-        Self.configureLibedit()
         EditLineSource.completingSession = session
+        EditLineSource.keyboard = keyboard
+        Self.configureLibedit()
         if let history {
             for entry in history.load() where entry != lastEntry {
                 add_history(entry)
@@ -37,19 +38,13 @@ final class EditLineSource: LineSource {
 
     func nextLine(prompt: String) -> LineInput {
         fflush(stdout)
-        SignalHandling.enter(.prompt)
-        if session.interrupt.isRequested {
-            // Ctrl-C came as the last command ended, after the input loop's own check: it was
-            // meant for what is on screen now, the prompt. (The terminal has already echoed ^C.)
-            SignalHandling.enter(.running)
+        guard let (raw, interrupted) = keyboard.attending({ readline(prompt) }) else {
+            // Ctrl-C came as the last command ended: it was meant for the prompt, which it clears
+            // before it shows. (The terminal has already echoed ^C.)
             fputs("\n", stdout)
             fflush(stdout)
             return .interrupted
         }
-        let raw = readline(prompt)
-        let interrupted = SignalHandling.takePromptInterrupt()
-        SignalHandling.enter(.running)
-
         guard let raw else {
             // Finish the line libedit left the cursor on, so the next prompt (or the user's own
             // shell after Ctrl-D) starts on a fresh line.
@@ -82,9 +77,10 @@ final class EditLineSource: LineSource {
 
     // MARK: - libedit set-up
 
-    /// The session completion asks; a C callback cannot capture it. Set once, on the main thread,
-    /// before the first `readline()`.
+    /// The session completion asks, and the keyboard `readKey` reads: C callbacks cannot capture
+    /// them. Set once, on the main thread, before the first `readline()`.
     nonisolated(unsafe) fileprivate static var completingSession: Session?
+    nonisolated(unsafe) fileprivate static var keyboard: Keyboard?
 
     /// Word boundaries for completion, the session's own (`Session.completionWordStart`):
     /// whitespace and `;`. Not `=`: the session completes `split=te` as one word. Allocated once
@@ -103,7 +99,6 @@ final class EditLineSource: LineSource {
         rl_attempted_completion_function = completeWord
         rl_basic_word_break_characters = UnsafePointer(wordBreaks)
         rl_completer_word_break_characters = wordBreaks
-        openKeyboard()
         rl_getc_function = readKey
         // libedit's signal handling stays on: it puts the terminal back on Ctrl-Z, `fg`, a kill
         // or a hang-up, and follows resizes. For SIGINT it restores the terminal and passes the
@@ -115,76 +110,10 @@ final class EditLineSource: LineSource {
 
 // MARK: - Keys
 
-/// libedit's input function: the next key typed, as a Unicode scalar value, or -1 for end of
-/// input and for Ctrl-C.
-///
-/// It waits on the keyboard and on the Ctrl-C wake-up pipe together. Left to itself, libedit
-/// misses a Ctrl-C that lands outside its `read()` (its handler then leaves the terminal in
-/// cooked mode and the next `read()` waits for a whole line), and it reads type-ahead in cooked
-/// mode, where Ctrl-C is only ever a signal. The pipe ends `readline()` in every case.
-///
-/// UTF-8 is decoded here because libedit takes this function's result as one wide character.
+/// libedit's input function: the next key typed, as a Unicode scalar value (libedit takes it as
+/// one wide character), or -1 for end of input and for Ctrl-C.
 private func readKey(_: UnsafeMutablePointer<FILE>?) -> Int32 {
-    guard let lead = readByte() else { return -1 }
-    let length: Int
-    switch lead {
-    case 0x00..<0x80: return Int32(lead)
-    case 0xC2..<0xE0: length = 2
-    case 0xE0..<0xF0: length = 3
-    case 0xF0..<0xF5: length = 4
-    default: return replacementCharacter
-    }
-    var bytes = [lead]
-    for _ in 1..<length {
-        guard let next = readByte() else { return -1 }
-        bytes.append(next)
-    }
-    guard let text = String(validating: bytes, as: UTF8.self), let scalar = text.unicodeScalars.first else {
-        return replacementCharacter
-    }
-    return Int32(scalar.value)
-}
-
-/// U+FFFD, for bytes that are not UTF-8.
-private let replacementCharacter: Int32 = 0xFFFD
-
-/// The terminal opened a second time, non-blocking, for reading keys; stdin if that failed.
-///
-/// A blocking `read()` could hang: Ctrl-C flushes the terminal's input, so a key that `poll()`
-/// reported can be gone by the time `read()` runs, and then `read()` waits for the next key (or,
-/// in cooked mode, the next line) with the Ctrl-C already handled. A separate open file, rather
-/// than `O_NONBLOCK` on stdin, leaves the flags of the file the parent shell shares untouched.
-nonisolated(unsafe) private var keyboard: Int32 = STDIN_FILENO
-
-/// Opens `keyboard`; called once, before the first `readline()`.
-private func openKeyboard() {
-    guard let name = ttyname(STDIN_FILENO) else { return }
-    let descriptor = open(name, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
-    if descriptor >= 0 { keyboard = descriptor }
-}
-
-/// One byte typed; nil at end of input, on error, or when Ctrl-C woke us.
-private func readByte() -> UInt8? {
-    var descriptors = [
-        pollfd(fd: keyboard, events: Int16(POLLIN), revents: 0),
-        pollfd(fd: SignalHandling.wakeDescriptor, events: Int16(POLLIN), revents: 0),
-    ]
-    while true {
-        if poll(&descriptors, nfds_t(descriptors.count), -1) < 0 {
-            if errno == EINTR { continue }
-            return nil
-        }
-        if descriptors[1].revents != 0 {
-            SignalHandling.drainWakeUps()
-            return nil
-        }
-        guard descriptors[0].revents != 0 else { continue }
-        var byte: UInt8 = 0
-        let count = read(keyboard, &byte, 1)
-        if count == 1 { return byte }
-        if count < 0 && (errno == EINTR || errno == EAGAIN) { continue }
-        return nil
-    }
+    EditLineSource.keyboard?.readCharacter().map { Int32($0.value) } ?? -1
 }
 
 // MARK: - Completion

@@ -47,16 +47,19 @@ enum SignalHandling {
         // A SIGINT ignored at start (a background job of a script, `nohup`) stays ignored.
         var current = sigaction()
         sigaction(SIGINT, nil, &current)
-        if let handler = current.__sigaction_handler.sa_handler,
-           unsafeBitCast(handler, to: UInt.self) == unsafeBitCast(SIG_IGN, to: UInt.self) {
-            return
-        }
+        if isIgnored(current) { return }
 
         var action = sigaction()
         action.__sigaction_handler.sa_handler = handleInterrupt
         sigemptyset(&action.sa_mask)
         action.sa_flags = SA_RESTART
         sigaction(SIGINT, &action, nil)
+    }
+
+    /// True when `action` ignores its signal (`SIG_IGN`).
+    static func isIgnored(_ action: sigaction) -> Bool {
+        guard let handler = action.__sigaction_handler.sa_handler else { return false }
+        return unsafeBitCast(handler, to: UInt.self) == unsafeBitCast(SIG_IGN, to: UInt.self)
     }
 
     /// Marks the start (`.prompt`, `.reading`) or end (`.running`) of a read from a source.

@@ -57,9 +57,15 @@ struct VaeshCommand: ParsableCommand {
     var noRC = false
 
     @Flag(help: ArgumentHelp(
-        "Run the script files one command at a time: show each, wait for Enter (c: run the rest, q: stop).",
-        discussion: "echo and pause lines run without a stop. Ignored when standard input is not a terminal."))
+        "Run the script files one command at a time: show each command that prints results and wait for a key (Enter: run it, c: run the rest, q: stop).",
+        discussion: "Commands that print no results (\(silentCommands)) run without a stop; a passing assert shows ✓ and its condition. "
+            + "Ignored when standard input is not a terminal."))
     var step = false
+
+    /// The commands `--step` does not stop before, from the command table: "let, set, …".
+    private static var silentCommands: String {
+        CommandTable.standard.commands.filter { !$0.printsResults }.map(\.name).joined(separator: ", ")
+    }
 }
 
 // MARK: - Inputs
@@ -84,14 +90,17 @@ func run(_ arguments: VaeshCommand) -> Int32 {
     options.isTerminal = stdoutIsTerminal
     // https://no-color.org: any non-empty NO_COLOR turns colour off.
     options.noColor = !stdoutIsTerminal || (getenv("NO_COLOR").map { $0.pointee != 0 } ?? false)
+    options.terminalWidth = terminalColumns
+    options.stepping = arguments.step && stdinIsTerminal
 
     let output = StandardOutput()
     let session = Session(options: options, output: output)
     SignalHandling.install()
     // `pause` and --step wait for the user only when there is one at a keyboard.
-    let keyboard = stdinIsTerminal ? KeyboardPause() : nil
-    if let keyboard { session[state: PauseHostKey.self] = keyboard }
-    let stepping = arguments.step ? keyboard : nil
+    let keyboard = stdinIsTerminal ? Keyboard(interrupt: session.interrupt) : nil
+    let pause = keyboard.map { KeyboardPause(keyboard: $0) }
+    if let pause { session[state: PauseHostKey.self] = pause }
+    let stepping = options.stepping ? pause : nil
 
     var inputs: [ScriptInput] = []
     if !arguments.noRC, let home = homeDirectory() {
@@ -121,8 +130,8 @@ func run(_ arguments: VaeshCommand) -> Int32 {
     output.write("vaesh \(vaeshVersion) · variational autoencoders at a prompt\n")
     output.write("Type 'help' for the commands, Tab to complete, Ctrl-D to leave.\n")
     let source: LineSource
-    if stdinIsTerminal {
-        source = EditLineSource(session: session, history: HistoryFile.defaultPath().map(HistoryFile.init))
+    if let keyboard {
+        source = EditLineSource(session: session, keyboard: keyboard, history: HistoryFile.defaultPath().map(HistoryFile.init))
     } else {
         source = StdinLineSource(isInteractive: true)
     }
@@ -136,6 +145,14 @@ func run(_ arguments: VaeshCommand) -> Int32 {
         }
         return 0
     }
+}
+
+/// The columns of the terminal stdout goes to, asked at each call so that a resized window is
+/// followed, else `$COLUMNS`; nil when neither says (the language then uses 80).
+func terminalColumns() -> Int? {
+    var size = winsize()
+    if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+    return getenv("COLUMNS").flatMap { Int(String(cString: $0)) }
 }
 
 /// Runs one batch input; a file that cannot be read counts as one failure. With `stepping`, a

@@ -27,18 +27,6 @@ struct ConvParityTests {
         var elbo: [Double]
     }
 
-    /// ε from the fixture, in order.
-    struct FixedNoise: NoiseSource {
-        var values: [Double]
-        var next = 0
-        mutating func fillEpsilon<T: VAEScalar>(_ epsilon: UnsafeMutableBufferPointer<T>) {
-            for i in epsilon.indices {
-                epsilon[i] = T(values[next])
-                next += 1
-            }
-        }
-    }
-
     static let mnist = ExampleShape.image(channels: 1, height: 28, width: 28)
 
     static let tfCVAE = VAEArchitecture(
@@ -74,8 +62,9 @@ struct ConvParityTests {
         let (model, info, reference, test) = try Self.load(name, architecture)
         #expect(info.origin == "pytorch")
         #expect(model.stateOrder == reference.state_dict, "the engine's tensor names and order are PyTorch's")
-        var noise = FixedNoise(values: reference.epsilon)
-        let terms = try #require(model.evaluate(test, indices: Array(0..<reference.examples), samples: 1, noise: &noise, keepPerExample: true))
+        var noise = NoiseFiller.given(reference.epsilon)  // PyTorch's ε
+        let terms = try #require(model.evaluate(test, indices: Array(0..<reference.examples), samples: 1, noise: &noise,
+                                                keepPerExample: true, shouldStop: { false }))
         let perExample = try #require(terms.perExample)
         for n in 0..<reference.examples {
             let posterior = model.posterior(test, index: n)

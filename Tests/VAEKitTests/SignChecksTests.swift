@@ -76,7 +76,7 @@ struct SignChecksTests {
         let trainer = try Self.trainer()
         let checks = try #require(trainer.signChecks(
             Self.data, indices: Array(0..<30), samples: 2, importanceSamples: 64, stepBatch: Self.batch(), learningRate: 1e-3,
-            evaluationNoise: RandomSource(seed: 1), importanceNoise: RandomSource(seed: 2), stepNoise: RandomSource(seed: 3)))
+            draws: .common(seed: 1), stepNoise: RandomSource(seed: 3)))
         #expect(checks.klIsNonNegative && checks.negativeKLExamples == 0)
         #expect(checks.lossIsMinusELBO)
         #expect(abs(checks.trainingLoss + checks.terms.elbo.mean) <= 1e-12 * abs(checks.terms.elbo.mean))
@@ -92,7 +92,7 @@ struct SignChecksTests {
         let trainer = try Self.trainer()
         var checks = try #require(trainer.signChecks(
             Self.data, indices: Array(0..<10), samples: 1, importanceSamples: 16, stepBatch: Self.batch(), learningRate: 1e-3,
-            evaluationNoise: RandomSource(seed: 1), importanceNoise: RandomSource(seed: 2), stepNoise: RandomSource(seed: 3)))
+            draws: .common(seed: 1), stepNoise: RandomSource(seed: 3)))
         #expect(checks.passed == 4)
         let good = checks
 
@@ -113,8 +113,7 @@ struct SignChecksTests {
         let trainer = try Self.trainer()
         let checks = trainer.signChecks(
             Self.data, indices: Array(0..<10), samples: 1, importanceSamples: 16, stepBatch: Self.batch(), learningRate: 1e-3,
-            evaluationNoise: RandomSource(seed: 1), importanceNoise: RandomSource(seed: 2), stepNoise: RandomSource(seed: 3),
-            shouldStop: { true })
+            draws: .common(seed: 1), stepNoise: RandomSource(seed: 3), shouldStop: { true })
         #expect(checks == nil)
     }
 

@@ -24,6 +24,12 @@ struct CommandTableTests {
         }
     }
 
+    /// `vaesh --step` reads this field; the list is the rule of `CommandSpec.printsResults` applied.
+    @Test func commandsThatPrintNoResults() {
+        let silent = Self.table.commands.filter { !$0.printsResults }.map(\.name).sorted()
+        #expect(silent == ["assert", "echo", "let", "pause", "quit", "set"])
+    }
+
     @Test func everyExampleIsValid() throws {
         for command in Self.table.commands {
             for example in command.examples {

@@ -150,6 +150,19 @@ struct InputLoopTests {
         #expect(output.standardOutput == "> let x = 2\n> echo {x}\n2\n")
     }
 
+    @Test func aPassingAssertShowsACheckOnlyWhileStepping() {
+        let script = "let x = 2; assert x > 1; assert x ~= 2"
+        let (plain, plainOutput) = session()
+        _ = InputLoop.run(StringLineSource(script), name: nil, session: plain)
+        #expect(plainOutput.standardOutput == "", "a script stays silent on a pass")
+
+        var options = SessionOptions()
+        options.stepping = true
+        let (stepping, output) = session(options: options)
+        _ = InputLoop.run(StringLineSource(script), name: nil, session: stepping)
+        #expect(output.standardOutput == "✓ x > 1\n✓ x ~= 2\n")
+    }
+
     @Test func underJSONEchoedCommandsGoToStderr() {
         var options = SessionOptions()
         options.echo = true

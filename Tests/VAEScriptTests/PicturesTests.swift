@@ -109,6 +109,19 @@ struct PicturesTests {
         #expect(TerminalPicture.availableWidth(for: session(terminal: false, noColor: false)) == 80)
     }
 
+    @Test func widthComesFromTheSessionOptions() {
+        func width(terminal: Bool, columns: Int?) -> Int {
+            var options = SessionOptions()
+            options.isTerminal = terminal
+            options.terminalWidth = { columns }
+            return TerminalPicture.availableWidth(for: Session(options: options, output: CapturingOutput()))
+        }
+        #expect(width(terminal: true, columns: 132) == 132)
+        #expect(width(terminal: true, columns: nil) == 80, "a terminal that does not say")
+        #expect(width(terminal: true, columns: 12) == 80, "too narrow to be believed")
+        #expect(width(terminal: false, columns: 132) == 80, "logs and pipes do not depend on where they were made")
+    }
+
     // MARK: - The text chart
 
     @Test func chartMarksTrainAndTestPerEpoch() {

@@ -211,7 +211,21 @@ enum Catalogue {
         BadInput("safetensors: a checkpoint for other data", "open $D/other-size.safetensors", error: "model for 4 pixels per example, but the loaded data has 16", at: "1:6"),
     ]
 
-    static let all = arguments + extremes + syntax + files + corrupt
+    /// `whatis`: the number from a log must be a finite number, the tolerance positive.
+    static let whatis: [BadInput] = [
+        BadInput("whatis: no number", "whatis", error: "missing required argument 'number' for 'whatis'", at: "1:1"),
+        BadInput("whatis: a word, not a number", "whatis loss_value", error: "'loss_value' is neither a number nor a variable", at: "1:8"),
+        BadInput("whatis: nan", "whatis nan", error: "'nan' is not a finite number: NaN and infinity match no convention", at: "1:8"),
+        BadInput("whatis: minus infinity", "whatis -inf", error: "'inf' is not a finite number", at: "1:8"),
+        BadInput("whatis: a literal that overflows", "whatis 1e999", error: "the number is inf: NaN and infinity match no convention", at: "1:8"),
+        BadInput("whatis: a number with trailing text", "whatis 0.1347abc", error: "unexpected 'a' after the number 0.1347", at: "1:14"),
+        BadInput("whatis: true", "whatis true", error: "whatis needs a number, not true", at: "1:8"),
+        BadInput("whatis: tolerance=0", "whatis 105.6 tolerance=0", error: "invalid value '0' for 'tolerance' of 'whatis': must be > 0", at: "1:24"),
+        BadInput("whatis: negative tolerance", "whatis 105.6 tolerance=-1", error: "invalid value '-1' for 'tolerance' of 'whatis': must be > 0", at: "1:24"),
+        BadInput("whatis: batch=0", "whatis 105.6 batch=0", error: "invalid value '0' for 'batch' of 'whatis': must be ≥ 1", at: "1:20"),
+    ]
+
+    static let all = arguments + extremes + syntax + files + corrupt + whatis
 }
 
 // MARK: - The run

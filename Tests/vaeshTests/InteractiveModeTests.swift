@@ -283,4 +283,44 @@ struct InteractiveModeTests {
         try terminal.type(Key.endOfFile)
         #expect(try terminal.waitForExit() == .exited(0))
     }
+
+    // MARK: - Pictures at the terminal's width
+
+    /// The widest line of ASCII pictures in `text` (`NO_COLOR`): 16 samples of 28×28 are two rows
+    /// of eight tiles 14 characters wide with a blank between, as many to a band as fit.
+    static func pictureWidth(_ text: String) -> Int {
+        let shades = Set(" .:-=+*#%@")
+        return text.split(separator: "\n").filter { $0.allSatisfy(shades.contains) }.map(\.count).max() ?? 0
+    }
+
+    @Test("pictures take the terminal's width, asked again after the window is resized")
+    func picturesFollowTheWindow() throws {
+        let sandbox = try Sandbox()
+        var environment = sandbox.environment
+        environment["NO_COLOR"] = "1"
+        let terminal = try PseudoTerminal(environment: environment, columns: 160)
+        try terminal.expect(Self.prompt)
+        try terminal.type("model" + Key.enter)
+        try terminal.expect("]> ")
+        try terminal.type("sample 16" + Key.enter)
+        let wide = try terminal.expect("]> ")
+        #expect(Self.pictureWidth(wide) == 8 * 15 - 1, "a whole row of eight in one band:\n\(wide)")
+        terminal.resize(columns: 60)
+        try terminal.type("sample 16" + Key.enter)
+        let narrow = try terminal.expect("]> ")
+        #expect(Self.pictureWidth(narrow) == 4 * 15 - 1, "four tiles to a band:\n\(narrow)")
+        try terminal.type(Key.endOfFile)
+        #expect(try terminal.waitForExit() == .exited(0))
+    }
+
+    @Test("a terminal that does not say its width: $COLUMNS, else 80", arguments: [("50", 3), (nil, 5)] as [(String?, Int)])
+    func picturesWithoutAWindowSize(columns: String?, tiles: Int) throws {
+        let sandbox = try Sandbox()
+        var environment = sandbox.environment
+        environment["NO_COLOR"] = "1"
+        environment["COLUMNS"] = columns
+        let terminal = try PseudoTerminal(arguments: ["--no-rc", "-c", "model; sample 16"], environment: environment, columns: 0)
+        #expect(try terminal.waitForExit() == .exited(0))
+        #expect(Self.pictureWidth(terminal.transcript) == tiles * 15 - 1, "\(terminal.transcript)")
+    }
 }

@@ -54,8 +54,20 @@ extension CommandContext {
         }
     }
 
-    /// A random stream for this command, from the session seed.
+    /// A random stream for this command, from the session seed: new numbers every time.
     func randomStream() -> RandomSource { session.workbench.randomStream(seed: settings.seed) }
+
+    /// The draws of z for evaluating `split`: common random numbers (the same z for the same
+    /// examples while the model and data are unchanged) unless the `draws` setting is `fresh`.
+    func evaluationDraws(split: String) -> Draws {
+        session.workbench.evaluationDraws(split: split, seed: settings.seed, fresh: settings.freshDraws)
+    }
+
+    /// The batch and draws of a measured step (`step`, `show-sign`), fixed while nothing changes
+    /// unless the `draws` setting is `fresh`.
+    func measurementStream() -> RandomSource {
+        session.workbench.measurementStream(seed: settings.seed, fresh: settings.freshDraws)
+    }
 
     // MARK: - Pictures and tables
 
@@ -168,14 +180,15 @@ struct TermRun {
     }
 
     var model: VAE<Float>? { trainer.model }
+    /// The draws of z on this split (see `CommandContext.evaluationDraws`).
+    var draws: Draws { context.evaluationDraws(split: splitName) }
     var likelihood: Likelihood { trainer.model.architecture.likelihood }
     var dimension: Int { trainer.model.inputSize }
     var exampleCount: Int { indices?.count ?? split.count }
 
     /// Every term on the chosen examples; Ctrl-C stops it between chunks (an error, nothing set).
     func evaluate() throws(ScriptError) -> ELBOTerms {
-        var random = context.randomStream()
-        guard let terms = trainer.model.evaluate(split, indices: indices, samples: samples, random: &random,
+        guard let terms = trainer.model.evaluate(split, indices: indices, samples: samples, draws: draws,
                                                  shouldStop: { context.isInterrupted }) else {
             throw ScriptError.interrupted(at: context.location)
         }

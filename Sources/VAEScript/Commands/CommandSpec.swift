@@ -33,10 +33,17 @@ public struct CommandSpec: Sendable {
     public var discussion: String
     /// Complete command lines, each valid.
     public var examples: [String]
+    /// False for a command that shows no result of its own, so `vaesh --step` runs it without a
+    /// stop: it changes state silently (`let`, `set`, `quit`), says the teacher's own words
+    /// (`echo`), waits for the user itself (`pause`), or checks (`assert`: nothing on a pass, an
+    /// error on a failure). True, the default, for every command that prints what it computed or
+    /// looked up, and for `source`, whose script may.
+    public var printsResults: Bool
     public var handler: CommandHandler
 
     public init(_ name: String, aliases: [String] = [], topic: CommandTopic, arguments: [ArgumentSpec] = [],
-                abstract: String, discussion: String, examples: [String], handler: @escaping CommandHandler) {
+                abstract: String, discussion: String, examples: [String], printsResults: Bool = true,
+                handler: @escaping CommandHandler) {
         self.name = name
         self.aliases = aliases
         self.topic = topic
@@ -44,6 +51,7 @@ public struct CommandSpec: Sendable {
         self.abstract = abstract
         self.discussion = discussion
         self.examples = examples
+        self.printsResults = printsResults
         self.handler = handler
     }
 
@@ -86,12 +94,19 @@ public struct CommandContext {
     /// `<key>_se` for its standard error. Call it last: it is the command's visible commit.
     public func report(_ report: Report) {
         for quantity in report.quantities where quantity.setsVariable {
-            session.setVariable(quantity.key, quantity.value, unit: quantity.unit.isEmpty ? nil : quantity.unit)
+            setVariable(quantity.key, quantity.value, unit: quantity.unit, dependency: report.dependency)
             if let error = quantity.standardError {
-                session.setVariable(quantity.key + "_se", error, unit: quantity.unit.isEmpty ? nil : quantity.unit)
+                setVariable(quantity.key + "_se", error, unit: quantity.unit, dependency: report.dependency)
             }
         }
         session.emit(report)
+    }
+
+    /// Sets a variable computed by this command, recording what it depends on (so it goes stale
+    /// when that changes). An empty `unit` means none.
+    public func setVariable(_ name: String, _ value: Double, unit: String = "", dependency: Dependency = .modelAndData) {
+        session.setVariable(name, value, unit: unit.isEmpty ? nil : unit,
+                            origin: session.origin(command: invocation.sourceText, dependency: dependency))
     }
 
     /// An error at this command: `throw context.failure("no test split in this file", hint: "…")`.

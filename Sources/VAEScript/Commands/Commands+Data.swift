@@ -116,7 +116,8 @@ extension CommandTable {
     ]
 
     private static func dataOptions(_ context: CommandContext) throws(ScriptError) -> DataOptions {
-        let seed = context.settings.seed
+        // The binarisation stream of the session seed, independent of initialisation and training.
+        let seed = RandomSource.derivedSeed(context.settings.seed, .binarisation)
         let binarization: Binarization = switch try context.arguments.string("binarize") {
         case "threshold": .threshold
         case "static": .staticSample(seed: seed)
@@ -139,11 +140,6 @@ extension CommandTable {
             report.addField(split.name, .int(split.count))
         }
         report.addTable(table)
-        // `assert train_examples == 60000` lets a script check which set it got; a split this data
-        // lacks reads 0, not a count left over from earlier data.
-        for (name, split) in [("train", dataset.train), ("validation", dataset.validation), ("test", dataset.test)] {
-            session.setVariable("\(name)_examples", Double(split?.count ?? 0))
-        }
         report.addText("  pixels: \(dataset.binarization)")
         if let note = dataset.note { report.addText("  note: \(note)") }
         if let model = session.workbench.model, model.inputSize != dataset.dimension {
@@ -152,8 +148,14 @@ extension CommandTable {
         report.addField("dataset", .string(dataset.name))
         report.addField("origin", .string(dataset.origin))
         report.addField("dimension", .int(dataset.dimension))
-        session.workbench.dataset = dataset
+        session.workbench.installData(dataset, command: context.invocation.sourceText)
         session.refreshPrompt()
+        // `assert train_examples == 60000` lets a script check which set it got; a split this data
+        // lacks reads 0, not a count left over from earlier data. Set once the data is in, so they
+        // describe it.
+        for (name, split) in [("train", dataset.train), ("validation", dataset.validation), ("test", dataset.test)] {
+            context.setVariable("\(name)_examples", Double(split?.count ?? 0), dependency: .data)
+        }
         context.report(report)
     }
 }

@@ -89,16 +89,14 @@ extension CommandTable {
             activation: Activation(rawValue: try context.arguments.string("activation")) ?? .relu,
             likelihood: likelihood)
         let seed = context.settings.seed
-        var random = RandomSource(seed: seed)
+        var random = RandomSource(seed: seed, stream: .initialisation)
         let model = try context.engine { () throws -> VAE<Float> in try VAE<Float>(configuration, random: &random) }
         let optimizer = try optimizer(named: context.arguments.string("optimizer"), for: model, learningRate: context.settings.lr)
         let trainer = Trainer(model: model, optimizer: optimizer, seed: seed)
-        session.workbench.trainer = trainer
-        session.workbench.modelOrigin = "built by 'model' (seed \(seed))"
-        session.workbench.modelAssumptions = []
-        session.workbench.undoPoint = nil
+        session.workbench.installModel(trainer, origin: "built by 'model' (seed \(seed))", command: context.invocation.sourceText)
         session.refreshPrompt()
         var report = Report(command: "model")
+        report.dependency = .model
         report.addText("model \(configuration.summary): \(describe(configuration)); \(Format.grouped(model.parameters.count)) parameters")
         report.add(Quantity.count("parameters", model.parameters.count).jsonOnly)
         report.addText("initialised like PyTorch's nn.Linear, U(±1/√fan_in), seed \(seed); optimiser \(optimizer.kind.name), lr \(Format.exact(optimizer.learningRate))")
@@ -135,12 +133,12 @@ extension CommandTable {
         }
         let optimizer = Optimizer<Float>(.adamDefaults, learningRate: context.settings.lr, parameterCount: model.parameters.count)
         let trainer = Trainer(model: model, optimizer: optimizer, seed: info.seed ?? context.settings.seed)
-        session.workbench.trainer = trainer
-        session.workbench.modelOrigin = "opened \(path) (\(info.origin == "pytorch" ? "PyTorch layout, no vaesh metadata" : "saved by vaesh"))"
-        session.workbench.modelAssumptions = info.assumptions
-        session.workbench.undoPoint = nil
+        session.workbench.installModel(
+            trainer, origin: "opened \(path) (\(info.origin == "pytorch" ? "PyTorch layout, no vaesh metadata" : "saved by vaesh"))",
+            assumptions: info.assumptions, command: context.invocation.sourceText)
         session.refreshPrompt()
         var report = Report(command: "open")
+        report.dependency = .model
         report.addText("opened \(path): \(info.architecture.summary), \(describe(info.architecture)); \(Format.grouped(model.parameters.count)) parameters")
         report.add(Quantity.count("parameters", model.parameters.count).jsonOnly)
         if let epochs = info.epochs { report.addText("trained for \(epochs) epochs (\(info.steps ?? 0) steps) when saved") }
@@ -171,7 +169,7 @@ extension CommandTable {
             for assumption in workbench.modelAssumptions { table.append(["", "assumed \(assumption)"]) }
             table.append(["training", "\(trainer.epochsCompleted) epochs, \(trainer.optimizer.step) steps"])
             table.append(["optimiser", "\(trainer.optimizer.kind.name), lr \(Format.exact(trainer.optimizer.learningRate))"])
-            if let undo = workbench.undoPoint { table.append(["undo", "returns to before '\(undo.command)'"]) }
+            if workbench.undoPoint != nil, let last = workbench.current { table.append(["undo", "returns to before '\(last.command)'"]) }
             report.addField("architecture", .string(architecture.summary))
             report.addField("parameters", .int(trainer.model.parameters.count))
             report.addField("epoch", .int(trainer.epochsCompleted))

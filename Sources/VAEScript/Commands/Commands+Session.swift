@@ -14,6 +14,7 @@ extension CommandTable {
             logpx uses k, and every random draw starts from seed. 'show settings' lists them.
             """,
             examples: ["set seed=42", "set lr=1e-4 batch=64", "set json=on"],
+            printsResults: false,
             handler: setSettings
         ),
 
@@ -80,6 +81,7 @@ extension CommandTable {
             the same with status 0.
             """,
             examples: ["quit", "quit 3", "exit"],
+            printsResults: false,
             handler: quitSession
         ),
     ]

@@ -1,3 +1,4 @@
+import RealModule
 import VAEFormats
 import VAEKit
 
@@ -33,28 +34,33 @@ extension CommandTable {
             discussion: """
             Prints the term's definition and a short derivation: why the ELBO bounds log p(x) \
             (log p(x) = ELBO + KL(q(z|x) ‖ p(z|x))), why minimising loss = −ELBO is maximising \
-            the ELBO, why the KL is never negative, and how log p(x) is estimated. When data and \
-            a model are loaded it substitutes the model's numbers, computed on the first 500 \
-            examples of the test split (train if there is none) with the samples setting, or for \
-            logpx and gap on the first 100 with K = min(k, 200) importance samples. These numbers \
-            do not set variables; the term commands do.
+            the ELBO, why the KL is never negative, and how log p(x) is estimated; and how logs \
+            report them: the reductions over the batch and the pixels (and the slip of reducing \
+            the two terms differently), and bits per dimension. When data and a model are loaded \
+            it substitutes the model's numbers, computed on the first 500 examples of the test \
+            split (train if there is none) with the samples setting (reduction: at least 2 draws, \
+            and B the batch setting), or for logpx, gap and bits-per-dim on the first 100 with \
+            K = min(k, 200) importance samples. These numbers do not set variables; the term \
+            commands do.
             """,
-            examples: ["explain", "explain elbo", "explain gap"],
+            examples: ["explain", "explain elbo", "explain gap", "explain reduction", "explain bits-per-dim"],
             handler: explainTerm
         ),
 
         CommandSpec(
             "pause", topic: .teaching,
             arguments: [.rest("text", .template, abstract: "what to show while waiting; {expr} is replaced by its value")],
-            abstract: "wait for Enter before the script goes on (only when stdin is a terminal)",
+            abstract: "wait for a key before the script goes on (only when stdin is a terminal)",
             discussion: """
-            Prints the text, if any, then waits for Enter when standard input is a terminal, so a \
-            teacher can talk about what is on the screen. Enter goes on, c goes on without \
-            stopping at later pauses (or --step stops), q ends the scripts as 'quit' does (in a \
-            script sourced at the prompt it returns to the prompt), Ctrl-C interrupts. When stdin \
-            is not a terminal (a pipe, CI, a test) it only prints the text.
+            Prints the text, if any, then waits for one key press when standard input is a \
+            terminal, so a teacher can talk about what is on the screen. Enter goes on, c goes on \
+            without stopping at later pauses (or --step stops), q or Ctrl-D ends the scripts as \
+            'quit' does (in a script sourced at the prompt it returns to the prompt), Ctrl-C \
+            interrupts; other keys are ignored. When stdin is not a terminal (a pipe, CI, a test) \
+            it only prints the text.
             """,
             examples: ["pause", #"pause "Look at the sign of each term""#],
+            printsResults: false,
             handler: pauseForUser
         ),
     ]
@@ -78,7 +84,9 @@ extension CommandTable {
     }
 
     private static func pauseForUser(_ context: CommandContext) throws(ScriptError) {
-        let text = try context.arguments.template("text").render(context.session.variableValues)
+        let template = try context.arguments.template("text")
+        try context.session.requireCurrent(template.variableReferences)
+        let text = try template.render(context.session.variableValues)
         if !text.isEmpty { context.report(.message(command: "pause", text: text)) }
         guard let host = context.session[state: PauseHostKey.self] else { return }
         switch host.waitForUser(prompt: "[Enter: go on · c: run to the end · q: quit] ") {
@@ -108,7 +116,8 @@ extension CommandTable {
         let split = dataset.test ?? dataset.train
         let splitName = dataset.test == nil ? "train" : "test"
         let model = trainer.model
-        var random = context.randomStream()
+        // The same draws the term commands use on these examples, so the numbers agree with theirs.
+        let draws = context.evaluationDraws(split: splitName)
         let unit = "nats/example"
 
         func signed(_ value: Double) -> String {
@@ -120,7 +129,7 @@ extension CommandTable {
         case .recon, .kl, .elbo, .loss:
             let count = min(explainExamples, split.count)
             let samples = context.settings.samples
-            guard let terms = model.evaluate(split, indices: Array(0..<count), samples: samples, random: &random,
+            guard let terms = model.evaluate(split, indices: Array(0..<count), samples: samples, draws: draws,
                                              shouldStop: { context.isInterrupted }) else {
                 throw .interrupted(at: context.location)
             }
@@ -152,21 +161,30 @@ extension CommandTable {
                 let holds = abs(-recon.mean + kl.mean - loss.mean) <= 1e-6 * max(1, abs(loss.mean)) && abs(loss.mean + elbo.mean) <= 1e-9 * max(1, abs(loss.mean))
                 report.addText("\(mark(holds)) loss = −ELBO = −\(signed(elbo.mean)) = \(Format.fixed(loss.mean, decimals: 2)) = NLL + KL = "
                                + "\(signed(-recon.mean)) + \(signed(kl.mean))")
-            case .logpx, .gap:
+            case .logpx, .gap, .reduction, .bitsPerDim:
                 break
             }
             report.addField("examples", .int(count))
             report.addField("samples", .int(samples))
             report.addField("split", .string(splitName))
-        case .logpx, .gap:
+        case .reduction:
+            try addReductionNumbers(to: &report, model: model, split: split, splitName: splitName, context: context, draws: draws)
+        case .logpx, .gap, .bitsPerDim:
             let count = min(explainImportanceExamples, split.count)
             let k = min(context.settings.k, explainImportanceSamples)
-            guard let estimate = model.logLikelihood(split, indices: Array(0..<count), importanceSamples: k, random: &random,
+            guard let estimate = model.logLikelihood(split, indices: Array(0..<count), importanceSamples: k, draws: draws,
                                                      shouldStop: { context.isInterrupted }) else {
                 throw .interrupted(at: context.location)
             }
             report.addText("")
             report.addText("With this model, on the first \(count) \(splitName) examples (K = \(k) importance samples each; 'logpx' uses k = \(context.settings.k)):")
+            report.addField("examples", .int(count))
+            report.addField("k", .int(k))
+            report.addField("split", .string(splitName))
+            if term == .bitsPerDim {
+                addBitsPerDimension(estimate, dimension: model.inputSize, to: &report)
+                return
+            }
             report.add(Quantity("logpx", label: "log p̂(x)", value: estimate.logLikelihood.mean, standardError: estimate.logLikelihood.standardError,
                                 unit: unit, preference: .higherIsBetter, expectation: "≥ ELBO", setsVariable: false))
             report.add(Quantity("elbo", label: "ELBO, same draws", value: estimate.elbo.mean, standardError: estimate.elbo.standardError,
@@ -176,10 +194,58 @@ extension CommandTable {
             let gap = estimate.gap.mean
             report.addText("\(mark(gap >= 0)) gap = log p̂(x) − ELBO = \(signed(estimate.logLikelihood.mean)) − \(signed(estimate.elbo.mean)) = \(Format.fixed(gap, decimals: 2)) ≥ 0: "
                            + "the ELBO is below log p̂(x) by KL(q(z|x) ‖ p(z|x)) ≈ \(Format.fixed(gap, decimals: 2)) nats")
-            report.addField("examples", .int(count))
-            report.addField("k", .int(k))
-            report.addField("split", .string(splitName))
         }
+    }
+
+    /// `explain reduction`: the loss of this model in each reduction, and the slip beside them.
+    private static func addReductionNumbers(to report: inout Report, model: VAE<Float>, split: DataSplit, splitName: String,
+                                            context: CommandContext, draws: Draws) throws(ScriptError) {
+        let count = min(explainExamples, split.count), samples = max(2, context.settings.samples), batch = context.settings.batch
+        let measured = try context.engine {
+            try model.objectiveDraws(split, indices: Array(0..<count), samples: samples, draws: draws, shouldStop: { context.isInterrupted })
+        }
+        guard let parts = measured else { throw .interrupted(at: context.location) }
+        let catalogue = Convention.catalogue(ConventionSetting(dimension: model.inputSize, latentSize: model.latentSize,
+                                                               likelihood: model.architecture.likelihood, batch: batch))
+        report.addText("")
+        report.addText("With this model, on the first \(count) \(splitName) examples (\(samples) draws of z each),")
+        report.addText("B = \(batch) (the batch setting); each is a loss, lower is better:")
+        var table = TextTable(alignments: [.left, .left, .right, .left])
+        let rows = [("per example", "loss", "nats/example"), ("summed over the batch", "loss_batch", "nats/batch"),
+                    ("averaged over pixels", "loss_pixels", "nats/pixel"), ("pixels, batch summed", "loss_batch_pixels", "nats/pixel·batch"),
+                    ("the slip: mean-BCE + KL", "mean_rec_plus_kl", "mixed")]
+        for (label, id, unit) in rows {
+            guard let convention = catalogue.first(where: { $0.id == id }) else { continue }
+            let value = parts.mean(convention.weights) * (convention.summedOverBatch ? Double(batch) : 1)
+            table.append(["  " + label, convention.formula, Format.general(value), unit])
+            report.addField(id, .number(value))
+        }
+        report.addTable(table)
+        let reconstruction = parts.mean([.reconstruction: 1]), kl = parts.mean([.kl: 1]), d = Double(model.inputSize)
+        func share(_ part: Double, of total: Double) -> String { Format.fixed(100 * part / total, decimals: 1) + "%" }
+        report.addText("the KL is \(share(kl, of: reconstruction + kl)) of the loss in all four; in mean-BCE + KL it is "
+                       + "\(share(kl, of: reconstruction / d + kl)),")
+        report.addText("weighted \(model.inputSize) times more, as if β = \(model.inputSize)")
+        report.addField("examples", .int(count))
+        report.addField("samples", .int(samples))
+        report.addField("batch", .int(batch))
+        report.addField("split", .string(splitName))
+    }
+
+    /// `explain bits-per-dim`: −ELBO and −log p̂(x) of the same examples, in nats and in bits per dimension.
+    private static func addBitsPerDimension(_ estimate: LogLikelihoodEstimate, dimension: Int, to report: inout Report) {
+        let bits = Double(dimension) * Double.log(2)
+        var table = TextTable(alignments: [.left, .right, .left, .right, .left])
+        table.append(["  loss = −ELBO", Format.fixed(-estimate.elbo.mean, decimals: 2), "nats/example", Format.fixed(-estimate.elbo.mean / bits, decimals: 4),
+                      "bits/dim, lower is better"])
+        table.append(["  −log p̂(x)", Format.fixed(-estimate.logLikelihood.mean, decimals: 2), "nats/example",
+                      Format.fixed(-estimate.logLikelihood.mean / bits, decimals: 4), "bits/dim, lower is better"])
+        report.addTable(table)
+        let gap = estimate.gap.mean
+        report.addText("\(mark(gap >= 0)) −log p̂(x) ≤ −ELBO: the bound is higher by the gap,")
+        report.addText("  \(Format.fixed(gap, decimals: 2)) / (\(dimension) · ln 2) = \(Format.fixed(gap / bits, decimals: 4)) bits/dim")
+        report.addField("loss_bpd", .number(-estimate.elbo.mean / bits))
+        report.addField("nll_bpd", .number(-estimate.logLikelihood.mean / bits))
     }
 
     /// Examples `explain` evaluates the ELBO terms on, and the importance-sampling budget for logpx
@@ -192,16 +258,14 @@ extension CommandTable {
         let run = try TermRun(context, defaultLimit: 100)
         let k = try context.arguments.optionalInt("k") ?? context.settings.k
         let chosen = run.indices ?? Array(0..<run.split.count)
-        // Three streams, in this order: the terms' draws, the importance samples, and the step
-        // (its batch, then its draws).
-        let noise = context.randomStream()
-        let importanceNoise = context.randomStream()
-        var stepNoise = context.randomStream()
+        // The terms and log p̂(x) on the same draws as the term commands; the step's batch and
+        // draws from the measurement stream.
+        let draws = run.draws
+        var stepNoise = context.measurementStream()
         let batch: Matrix<Float> = run.dataset.train.randomBatch(size: context.settings.batch, random: &stepNoise)
         guard let checks = run.trainer.signChecks(
             run.split, indices: chosen, samples: run.samples, importanceSamples: k, stepBatch: batch,
-            learningRate: context.settings.lr, evaluationNoise: noise, importanceNoise: importanceNoise,
-            stepNoise: stepNoise, shouldStop: { context.isInterrupted }) else {
+            learningRate: context.settings.lr, draws: draws, stepNoise: stepNoise, shouldStop: { context.isInterrupted }) else {
             throw ScriptError.interrupted(at: context.location)
         }
         let terms = checks.terms, importance = checks.importance, pairedGap = checks.gap, step = checks.step
@@ -261,7 +325,7 @@ extension CommandTable {
         report.addField("k", .int(k))
         report.addField("checks", .object([("kl_nonnegative", .bool(klHolds)), ("loss_is_minus_elbo", .bool(lossHolds)),
                                            ("elbo_below_logpx", .bool(boundHolds)), ("step_lowers_loss_raises_elbo", .bool(stepHolds))]))
-        context.session.setVariable("checks_passed", Double(checks.passed))
+        context.setVariable("checks_passed", Double(checks.passed))
         context.report(report)
     }
 

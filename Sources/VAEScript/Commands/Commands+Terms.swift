@@ -1,3 +1,4 @@
+import Foundation
 import RealModule
 import VAEFormats
 import VAEKit
@@ -85,8 +86,8 @@ extension CommandTable {
         }
         report.addText("this is what 'train' minimises; the ELBO it raises is \(Format.fixed(terms.elbo.mean, decimals: 2))")
         // The command sets the parts too, so `assert loss ~= -elbo` works after it.
-        context.session.setVariable("recon", terms.reconstruction.mean, unit: nats)
-        context.session.setVariable("elbo", terms.elbo.mean, unit: nats)
+        context.setVariable("recon", terms.reconstruction.mean, unit: nats)
+        context.setVariable("elbo", terms.elbo.mean, unit: nats)
         context.report(report)
     }
 
@@ -94,8 +95,7 @@ extension CommandTable {
         let run = try TermRun(context, defaultLimit: 100)
         let k = try context.arguments.optionalInt("k") ?? context.settings.k
         guard let model = run.model else { throw context.missing("model", remedy: "run 'model' or 'open FILE' first") }
-        var random = context.randomStream()
-        guard let estimate = model.logLikelihood(run.split, indices: run.indices, importanceSamples: k, random: &random,
+        guard let estimate = model.logLikelihood(run.split, indices: run.indices, importanceSamples: k, draws: run.draws,
                                                  shouldStop: { context.isInterrupted }) else {
             throw ScriptError.interrupted(at: context.location)
         }
@@ -188,7 +188,120 @@ extension CommandTable {
             examples: ["logpx", "logpx k=5000 limit=20", "logpx index=0 k=10000"],
             handler: logLikelihood
         ),
+
+        CommandSpec(
+            "whatis", topic: .terms,
+            arguments: [
+                .positional("number", .expression, required: true,
+                            abstract: "the number from the log (0.1347, -105.6), or an expression without spaces (loss*128)"),
+                .option("split", .choice(SplitName.allCases.map(\.rawValue)), default: "test", abstract: "the split the log's number comes from"),
+                .option("limit", .int, range: .atLeast(2), abstract: "only the first N examples of the split"),
+                .option("batch", .int, range: .atLeast(1),
+                        abstract: "B, the examples behind the number (default: the batch setting; the split's size for an average over it)"),
+                .option("samples", .int, range: .between(2, 100_000), abstract: "draws of z per example (default: the samples setting, at least 2)"),
+                .option("beta", .double, range: .greaterThan(0), abstract: "also test the β-weighted loss with this β"),
+                .option("tolerance", .double, range: .greaterThan(0), abstract: "match within this distance instead of 3 standard errors"),
+            ],
+            abstract: "which quantity a number from a training log is: every convention, closest first",
+            discussion: """
+            Computes, on the current model and split and from one set of draws of z, every common \
+            way of reporting the objective and its parts: the loss −ELBO or the ELBO; per example, \
+            summed over a batch of B, averaged over the D pixels, or both; in bits per dimension; \
+            the reconstruction alone (binary cross-entropy from logits, or on probabilities as \
+            PyTorch's F.binary_cross_entropy computes it with each log clamped at −100, or squared \
+            error; summed or averaged); the KL alone, flipped, per latent dimension or summed over \
+            the batch; the loss with its KL averaged wrongly or flipped; and the β-weighted loss \
+            when beta= is given. It lists those that match the number, closest first, each with \
+            its formula, value, unit, distance and a line on where such numbers come from; when \
+            none matches, the nearest three and what might explain the number. The model of the \
+            number: the convention's value on one batch of B examples drawn from the split, one \
+            draw of z each (batch=2000 on a split of 2,000 is an average over all of it, which \
+            leaves only the noise of z; a training epoch's running average mixes the parameters \
+            of every step, so it is no one model's number). A match is within 3 standard errors, which add the \
+            batch's sampling spread (√B times larger for a sum), the noise of z (allowing a \
+            Monte-Carlo KL inside a whole objective), this estimate's own error, half a unit of the number's last printed \
+            digit and float32 round-off; tolerance= replaces them with a plain distance. Sets \
+            whatis (the best match's value), whatis_se, whatis_distance, whatis_matches, and \
+            match_ID for every convention: its rank among the matches, 0 when it does not match.
+            """,
+            examples: ["whatis 105.6", "whatis 0.1347", "whatis -155.9 batch=2000", "whatis loss*128", "whatis 13520 tolerance=50",
+                       "whatis 212.4 beta=4"],
+            handler: whatIs
+        ),
     ]
+
+    private static func whatIs(_ context: CommandContext) throws(ScriptError) {
+        let number = try loggedNumber(context)
+        let run = try TermRun(context)
+        guard run.exampleCount >= 2 else {
+            throw context.failure("the \(run.splitName) split has one example: whatis needs two or more to tell the spread between examples")
+        }
+        let samples = try context.arguments.optionalInt("samples") ?? max(2, context.settings.samples)
+        let batch = try context.arguments.optionalInt("batch") ?? context.settings.batch
+        let beta = try context.arguments.optionalDouble("beta"), tolerance = try context.arguments.optionalDouble("tolerance")
+        // The term commands' draws on this split: with common random numbers, draw 0 of an example
+        // is the z 'loss' and 'recon' used.
+        let measured = try context.engine {
+            try run.trainer.model.objectiveDraws(run.split, indices: run.indices, samples: samples, draws: run.draws,
+                                                 shouldStop: { context.isInterrupted })
+        }
+        guard let draws = measured else { throw ScriptError.interrupted(at: context.location) }
+        let model = run.trainer.model
+        let setting = ConventionSetting(dimension: model.inputSize, latentSize: model.latentSize, likelihood: run.likelihood,
+                                        batch: batch, beta: beta)
+        let identification = draws.identify(LoggedNumber(value: number.value, rounding: number.rounding, batch: batch),
+                                            among: Convention.catalogue(setting), splitSize: run.split.count, tolerance: tolerance)
+        let display = IdentificationReport(
+            identification: identification, draws: draws, setting: setting,
+            scope: run.scope(examples: draws.examples, draws: "\(samples) draws of z"), splitName: run.splitName,
+            splitSize: run.split.count, typed: number.text, width: TerminalPicture.availableWidth(for: context.session))
+        for (name, rank) in display.matchRanks { context.setVariable(name, Double(rank)) }
+        context.report(display.report())
+    }
+
+    /// The number `whatis` identifies, and half a unit of its last digit when it was typed as a
+    /// literal (a computed value is exact).
+    private static func loggedNumber(_ context: CommandContext) throws(ScriptError) -> (value: Double, rounding: Double, text: String) {
+        let (expression, text) = try context.arguments.expression("number")
+        let variables = context.session.variableValues
+        let hint = "give the number as the log printed it, e.g. 'whatis 0.1347', or an expression without spaces, e.g. 'whatis loss*128'"
+        if let special = expression.variableNames.first(where: { variables[$0] == nil && ["nan", "inf", "infinity"].contains($0.lowercased()) }) {
+            throw context.failure(argument: "number", "'\(special)' is not a finite number: NaN and infinity match no convention", hint: hint)
+        }
+        if case .variable(let name, _) = expression, variables[name] == nil {
+            throw context.failure(argument: "number", "'\(name)' is neither a number nor a variable", hint: hint)
+        }
+        // A number computed from another command's result must describe this model and data.
+        try context.session.requireCurrent(expression.variableReferences)
+        let value = try expression.evaluate(variables)
+        guard case .number(let number) = value else {
+            throw context.failure(argument: "number", "whatis needs a number, not \(value.exactDescription)", hint: hint)
+        }
+        guard number.isFinite else {
+            throw context.failure(argument: "number", "the number is \(Format.general(number)): NaN and infinity match no convention", hint: hint)
+        }
+        let isLiteral: Bool = switch expression {
+        case .number: true
+        case .unary(.negate, .number, _), .unary(.plus, .number, _): true
+        default: false
+        }
+        return (number, isLiteral ? halfUnitOfLastDigit(text) ?? 0 : 0, text)
+    }
+
+    /// Half a unit in the last digit of a decimal literal: 0.00005 for "0.1347", 0.5 for "105",
+    /// 0.000005 for "1.5e-5"; nil for anything else.
+    static func halfUnitOfLastDigit(_ text: String) -> Double? {
+        var body = Substring(text)
+        if body.first == "-" || body.first == "+" { body = body.dropFirst() }
+        let parts = body.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "e" || $0 == "E" })
+        guard let mantissa = parts.first, parts.count <= 2, mantissa.contains(where: \.isNumber),
+              mantissa.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), mantissa.filter({ $0 == "." }).count <= 1,
+              let exponent = parts.count == 2 ? Int(parts[1]) : 0 else { return nil }
+        let decimals = mantissa.split(separator: ".", omittingEmptySubsequences: false).dropFirst().first?.count ?? 0
+        // "0e400" is a finite zero whose last digit would be worth 10^400: no rounding to speak of.
+        let half = 0.5 * Foundation.pow(10, Double(exponent - decimals))
+        return half.isFinite ? half : nil
+    }
 
     static let nats = "nats/example"
     /// Latent dimensions whose KL share is below this are called inactive.

@@ -89,12 +89,11 @@ extension CommandTable {
 
     private static func undoLast(_ context: CommandContext) throws(ScriptError) {
         let workbench = context.session.workbench
-        guard let point = workbench.undoPoint else {
+        let undone = workbench.current?.command ?? ""
+        guard let point = workbench.undo() else {
             throw context.failure("nothing to undo", hint: "undo returns to before the last 'train' or 'step'")
         }
-        workbench.trainer = point.trainer
-        workbench.undoPoint = nil
-        context.report(.message(command: "undo", text: "restored the model and optimiser from before '\(point.command)' (epoch \(point.trainer.epochsCompleted), step \(point.trainer.optimizer.step))"))
+        context.report(.message(command: "undo", text: "restored the model and optimiser from before '\(undone)' (epoch \(point.trainer.epochsCompleted), step \(point.trainer.optimizer.step))"))
     }
 
     /// The `train` command's body.
@@ -126,21 +125,20 @@ extension CommandTable {
             display.handle(event)
             return context.isInterrupted ? .stop : .proceed
         }
-        session.workbench.trainer = active
-        session.workbench.undoPoint = (current, context.invocation.sourceText)
+        session.workbench.replaceModel(with: active, command: context.invocation.sourceText)
         display.finish()
 
         if let last = active.history.last {
-            session.setVariable("epoch", Double(active.epochsCompleted))
-            session.setVariable("seconds", last.seconds, unit: "s")
-            session.setVariable("loss", last.train.loss, unit: "nats/example")
-            session.setVariable("recon", last.train.reconstruction, unit: "nats/example")
-            session.setVariable("kl", last.train.kl, unit: "nats/example")
+            context.setVariable("epoch", Double(active.epochsCompleted))
+            context.setVariable("seconds", last.seconds, unit: "s")
+            context.setVariable("loss", last.train.loss, unit: "nats/example")
+            context.setVariable("recon", last.train.reconstruction, unit: "nats/example")
+            context.setVariable("kl", last.train.kl, unit: "nats/example")
             if let test = last.test {
-                session.setVariable("test_loss", test.loss.mean, unit: "nats/example")
-                session.setVariable("test_recon", test.reconstruction.mean, unit: "nats/example")
-                session.setVariable("test_kl", test.kl.mean, unit: "nats/example")
-                session.setVariable("test_elbo", test.elbo.mean, unit: "nats/example")
+                context.setVariable("test_loss", test.loss.mean, unit: "nats/example")
+                context.setVariable("test_recon", test.reconstruction.mean, unit: "nats/example")
+                context.setVariable("test_kl", test.kl.mean, unit: "nats/example")
+                context.setVariable("test_elbo", test.elbo.mean, unit: "nats/example")
             }
         }
         switch outcome {
@@ -166,7 +164,7 @@ extension CommandTable {
 
         let stepped = current.copy()
         stepped.optimizer.learningRate = learningRate
-        var random = context.randomStream()
+        var random = context.measurementStream()
         let batch: Matrix<Float> = dataset.train.randomBatch(size: batchSize, random: &random)
         let result = stepped.measuredStep(on: batch, objective: objective, random: random)
         guard result.after.loss.isFinite && result.after.elbo.isFinite else {
@@ -214,8 +212,7 @@ extension CommandTable {
 
         // Commit: the stepped copy becomes the model; the old one is the undo point.
         stepped.optimizer.learningRate = current.optimizer.learningRate
-        context.session.workbench.trainer = stepped
-        context.session.workbench.undoPoint = (current, context.invocation.sourceText)
+        context.session.workbench.replaceModel(with: stepped, command: context.invocation.sourceText)
         context.report(report)
     }
 

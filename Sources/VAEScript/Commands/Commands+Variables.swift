@@ -11,6 +11,7 @@ extension CommandTable {
             Under --json it prints {"command":"echo","text":…}.
             """,
             examples: [#"echo "gap = {logpx - elbo} nats/example""#, #"echo "KL per latent dimension: {kl / 20}""#],
+            printsResults: false,
             handler: echoText
         ),
 
@@ -26,6 +27,7 @@ extension CommandTable {
             and sqrt. Division by zero and log or sqrt outside their domain are errors.
             """,
             examples: ["let gap = logpx - elbo", "let ok = kl >= 0 and loss ~= -elbo"],
+            printsResults: false,
             handler: letVariable
         ),
 
@@ -37,10 +39,12 @@ extension CommandTable {
             Evaluates the condition, which must be a comparison or another true/false expression. \
             When it is false the command fails with the condition and the values of its variables, \
             e.g. "assertion failed: kl >= 0 (kl = -0.3)", which stops a script unless --keep-going. \
-            Prints nothing when it holds. a ~= b is true when |a - b| <= 1e-6 * max(|a|, |b|), \
-            with a floor of 1e-12 so that comparing with 0 accepts only round-off.
+            Prints nothing when it holds, except under vaesh --step, where it shows ✓ and the \
+            condition. a ~= b is true when |a - b| <= 1e-6 * max(|a|, |b|), with a floor of 1e-12 \
+            so that comparing with 0 accepts only round-off.
             """,
             examples: ["assert kl >= 0", "assert loss ~= -elbo", "assert elbo <= logpx + 3 * logpx_se"],
+            printsResults: false,
             handler: assertCondition
         ),
 
@@ -60,18 +64,24 @@ extension CommandTable {
     // MARK: - Handlers
 
     private static func echoText(_ context: CommandContext) throws(ScriptError) {
-        let text = try context.arguments.template("text").render(context.session.variableValues)
+        let template = try context.arguments.template("text")
+        try context.session.requireCurrent(template.variableReferences)
+        let text = try template.render(context.session.variableValues)
         context.report(.message(command: "echo", text: text))
     }
 
     private static func letVariable(_ context: CommandContext) throws(ScriptError) {
         let assignment = try context.arguments.assignment("assignment")
+        try context.session.requireCurrent(assignment.value.variableReferences)
         let value = try assignment.value.evaluate(context.session.variableValues)
+        // A let is the user's snapshot (`let before = loss`, then train, then compare): it never
+        // goes stale, though what it was computed from must have been current when it was taken.
         context.session.setVariable(assignment.name, value)
     }
 
     private static func assertCondition(_ context: CommandContext) throws(ScriptError) {
         let condition = try context.arguments.expression("condition")
+        try context.session.requireCurrent(condition.expression.variableReferences)
         let variables = context.session.variableValues
         let value = try condition.expression.evaluate(variables)
         guard case .boolean(let holds) = value else {
@@ -84,6 +94,11 @@ extension CommandTable {
             }
             throw .assertionFailed(expression: condition.text, values: shown, at: context.location)
         }
+        if context.session.options.stepping {
+            var report = Report.message(command: "assert", text: "✓ " + condition.text)
+            report.addField("holds", .bool(true))
+            context.report(report)
+        }
     }
 
     private static func listVariables(_ context: CommandContext) throws(ScriptError) {
@@ -92,9 +107,9 @@ extension CommandTable {
         if variables.isEmpty {
             report.addText("no variables yet: 'let x = 1' sets one, and every command that computes a quantity sets its own")
         } else {
-            var table = TextTable(alignments: [.left, .left, .right, .left])
+            var table = TextTable(alignments: [.left, .left, .right, .left, .left])
             for (name, variable) in variables {
-                table.append([name, "=", variable.value.exactDescription, variable.unit ?? ""])
+                table.append([name, "=", variable.value.exactDescription, variable.unit ?? "", source(of: name, variable, context.session)])
             }
             report.addText(table.render(separator: " "))
         }
@@ -105,5 +120,15 @@ extension CommandTable {
             }
         }))
         context.session.emit(report)
+    }
+
+    /// Where a value came from, for `vars`: "from 'elbo limit=50'", and "stale: …" once the model
+    /// or data it describes has changed.
+    private static func source(of name: String, _ variable: Variable, _ session: Session) -> String {
+        guard let origin = variable.origin else { return "" }
+        let from = "from '\(origin.command)'"
+        guard session.staleness(of: name) != nil else { return from }
+        let changed = origin.modelVersion != nil && origin.modelVersion != session.workbench.modelVersion ? "model" : "data"
+        return from + " (stale: the \(changed) has changed since)"
     }
 }

@@ -1,6 +1,7 @@
 /// The terms `explain` knows, with their text.
 enum ExplainedTerm: String, CaseIterable {
-    case recon, kl, elbo, loss, logpx, gap
+    case recon, kl, elbo, loss, logpx, gap, reduction
+    case bitsPerDim = "bits-per-dim"
 
     static let overview = """
     The terms of the VAE objective, per example x, in nats (natural-log units):
@@ -10,6 +11,9 @@ enum ExplainedTerm: String, CaseIterable {
       loss   −elbo = NLL + kl                     minimised: what 'train' and 'step' descend
       logpx  log p(x), by importance sampling     ≥ elbo
       gap    logpx − elbo = KL(q(z|x) ‖ p(z|x))   ≥ 0
+    How logs report them ('whatis NUMBER' names the convention of a logged number):
+      reduction     per example, summed over the batch, or averaged over pixels too
+      bits-per-dim  nats per example / (D · ln 2), as papers report it
     'explain TERM' derives one, with this model's numbers when data and a model are loaded.
     """
 
@@ -74,6 +78,37 @@ enum ExplainedTerm: String, CaseIterable {
               The average inside the log is an unbiased estimate of p(x); by Jensen's inequality its
               log is ≤ log p(x) on average, a bound that tightens as K grows. K = 1 is the ELBO's own
               estimate, so ELBO ≤ E[log p̂_K(x)] ≤ log p(x). 'logpx' prints it with the ELBO and the gap.
+            """
+        case .reduction:
+            """
+            reduction: how a loss is combined over pixels and examples; lower is better
+              One objective, many numbers. The loss of one example sums over its D pixels
+              and Z latent dimensions:
+                loss = BCE + KL,  BCE = −Σ_d [x_d log x̂_d + (1 − x_d) log(1 − x̂_d)],
+                KL = ½ Σ_j (μ_j² + σ_j² − log σ_j² − 1)
+              A batch of B examples is then reduced in one of four ways:
+                per example            (1/B) Σ_b loss_b       pytorch/examples' printed loss
+                summed over the batch  Σ_b loss_b             reduction='sum'
+                averaged over pixels   (1/(B·D)) Σ_b loss_b   reduction='mean', the default
+                pixels, batch summed   (1/D) Σ_b loss_b
+              Scaling a loss by a constant moves no minimum (and Adam ignores a constant
+              scale of the gradient), so these four train alike. The slip is to reduce the
+              two terms differently:
+                mean-BCE + KL = BCE/D + KL = (BCE + D·KL)/D
+              the β-VAE loss with β = D, divided by D: the KL weighted D times too much, and
+              the codes collapse onto the prior (scripts/examples/mean-vs-sum.vae).
+              'whatis NUMBER' names the reduction a logged number follows.
+            """
+        case .bitsPerDim:
+            """
+            bits-per-dim: a loss in bits per value, as papers report it; lower is better
+              bpd = (nats per example) / (D · ln 2): dividing by D gives nats per pixel,
+              dividing by ln 2 turns nats into bits (log₂ e ≈ 1.4427). On MNIST's 784
+              pixels, 100 nats per example is 100 / (784 · ln 2) ≈ 0.184 bits/dim.
+              Papers on images report −log₂ p(x) per dimension, log p(x) estimated by
+              importance sampling ('logpx'); the loss −ELBO in bits/dim is an upper bound
+              on it, higher by the gap. 'loss bpd=true' prints the loss this way, and
+              'whatis' recognises a number in bits per dimension.
             """
         case .gap:
             """

@@ -12,6 +12,9 @@ public struct Settings: Equatable, Sendable {
     public var batch = 128
     /// Adam's learning rate.
     public var lr = 1e-3
+    /// New draws of z for every command (to see the Monte-Carlo noise) instead of common random
+    /// numbers (the same z for the same examples while the model is unchanged, so commands agree).
+    public var freshDraws = false
     /// One JSON object per reporting command instead of human text.
     public var json: Bool
     /// Print each command before running it.
@@ -63,6 +66,12 @@ extension Settings {
             unit: "",
             read: { .double($0.lr) },
             write: { settings, value in if case .double(let lr) = value { settings.lr = lr } }),
+        SettingSpec(
+            argument: .option("draws", .choice(["common", "fresh"]),
+                              abstract: "common: the same z for the same examples until the model changes; fresh: new z every command"),
+            unit: "",
+            read: { .string($0.freshDraws ? "fresh" : "common") },
+            write: { settings, value in if case .string(let draws) = value { settings.freshDraws = draws == "fresh" } }),
         SettingSpec(
             argument: .option("json", .bool, abstract: "print one JSON object per reporting command"),
             unit: "",

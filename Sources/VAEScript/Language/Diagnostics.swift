@@ -68,7 +68,7 @@ public enum Diagnostics {
         switch error {
         case .unknownCommand(let word, _, _), .unknownSubcommand(let word, _, _, _, _),
              .unknownOption(let word, _, _, _, _), .unknownVariable(let word, _, _),
-             .unknownFunction(let word, _, _), .unexpectedArgument(let word, _, _, _),
+             .unknownFunction(let word, _, _), .unexpectedArgument(let word, _, _, _), .staleVariable(let word, _, _, _),
              .duplicateArgument(let word, _, _, _), .invalidValue(let word, _, _, _, _, _, _),
              .outOfRange(let word, _, _, _, _, _):
             return max(1, word.count)
@@ -149,6 +149,8 @@ public enum Diagnostics {
             return "unknown variable '\(quoted(name))'" + didYouMean(suggestion)
         case .unknownFunction(let name, let suggestion, _):
             return "unknown function '\(quoted(name))'" + didYouMean(suggestion)
+        case .staleVariable(_, let reason, _, _):
+            return reason
         case .wrongArgumentCount(let function, let expected, let got, _):
             let noun = expected == "1" ? "argument" : "arguments"
             return "\(function) takes \(expected) \(noun), got \(got)"
@@ -193,6 +195,8 @@ public enum Diagnostics {
             return "a script probably sources itself"
         case .engine(_, let hint, _), .commandFailed(_, let hint, _):
             return hint
+        case .staleVariable(_, _, let remedy, _):
+            return remedy
         case .internalError:
             return "this is a bug in vaesh, not in your script; please report it"
         default:

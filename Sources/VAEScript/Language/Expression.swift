@@ -54,17 +54,24 @@ public indirect enum Expression: Equatable, Sendable {
     /// The names of the variables used, in order of first appearance.
     public var variableNames: [String] {
         var names: [String] = []
+        for (name, _) in variableReferences where !names.contains(name) { names.append(name) }
+        return names
+    }
+
+    /// Every use of a variable, in order, with where it is written.
+    public var variableReferences: [(name: String, location: SourceLocation)] {
+        var references: [(name: String, location: SourceLocation)] = []
         func collect(_ expression: Expression) {
             switch expression {
             case .number, .boolean: break
-            case .variable(let name, _): if !names.contains(name) { names.append(name) }
+            case .variable(let name, let location): references.append((name, location))
             case .unary(_, let operand, _): collect(operand)
             case .binary(_, let left, let right, _): collect(left); collect(right)
             case .call(_, let arguments, _): arguments.forEach(collect)
             }
         }
         collect(self)
-        return names
+        return references
     }
 
     public var location: SourceLocation {

@@ -34,6 +34,9 @@ public enum ScriptError: Error, Equatable, Sendable {
 
     // MARK: - Expressions
     case unknownVariable(String, suggestion: String?, at: SourceLocation)
+    /// A variable computed on a model or data that has changed since: `reason` names the command
+    /// that computed it and the one that changed things.
+    case staleVariable(String, reason: String, remedy: String, at: SourceLocation)
     case unknownFunction(String, suggestion: String?, at: SourceLocation)
     case wrongArgumentCount(function: String, expected: String, got: Int, at: SourceLocation)
     /// An operator applied to the wrong kind of value, e.g. `not 3`.
@@ -85,7 +88,7 @@ extension ScriptError {
              .unknownSubcommand(_, _, _, _, let at), .unknownOption(_, _, _, let at, _),
              .invalidValue(_, _, _, _, _, let at, _), .outOfRange(_, _, _, _, let at, _),
              .missingArgument(_, _, let at), .unexpectedArgument(_, _, let at, _),
-             .duplicateArgument(_, _, let at, _), .unknownVariable(_, _, let at),
+             .duplicateArgument(_, _, let at, _), .unknownVariable(_, _, let at), .staleVariable(_, _, _, let at),
              .unknownFunction(_, _, let at), .wrongArgumentCount(_, _, _, let at),
              .typeMismatch(_, let at), .divisionByZero(let at), .domainError(_, let at),
              .assertionFailed(_, _, let at), .missingPrerequisite(_, _, let at),

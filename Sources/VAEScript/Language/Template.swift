@@ -45,6 +45,14 @@ public struct Template: Equatable, Sendable {
         return Template(parts: parts)
     }
 
+    /// Every use of a variable in the holes, in order, with where it is written.
+    public var variableReferences: [(name: String, location: SourceLocation)] {
+        parts.flatMap { part -> [(name: String, location: SourceLocation)] in
+            if case .expression(let expression) = part { return expression.variableReferences }
+            return []
+        }
+    }
+
     /// The text with every hole filled with its value (`ScriptValue.description`).
     public func render(_ variables: [String: ScriptValue]) throws(ScriptError) -> String {
         var result = ""

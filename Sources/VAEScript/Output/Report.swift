@@ -79,6 +79,8 @@ public struct Report: Sendable {
     /// The `command` key of the JSON object.
     public var command: String
     public private(set) var items: [Item] = []
+    /// What the quantities depend on: the variables they set go stale when it changes.
+    public var dependency: Dependency = .modelAndData
 
     public init(command: String) {
         self.command = command

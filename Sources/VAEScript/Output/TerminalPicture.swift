@@ -1,8 +1,4 @@
-import Foundation
 import VAEKit
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Pictures as text, so samples and reconstructions show up inline in a terminal or a log.
 ///
@@ -30,14 +26,12 @@ public enum TerminalPicture {
         session.usesColor ? .halfBlocks : .ascii
     }
 
-    /// The columns available: the terminal's width, else `$COLUMNS`, else 80. Output that is not
-    /// a terminal always gets 80, so logs and tests do not depend on where they were made.
+    /// The columns available: the terminal's width as the shell reports it
+    /// (`SessionOptions.terminalWidth`), else 80. Output that is not a terminal always gets 80, so
+    /// logs and tests do not depend on where they were made; so does a width under 20.
     public static func availableWidth(for session: Session) -> Int {
-        guard session.options.isTerminal else { return 80 }
-        var size = winsize()
-        if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col >= 20 { return Int(size.ws_col) }
-        if let text = ProcessInfo.processInfo.environment["COLUMNS"], let columns = Int(text), columns >= 20 { return columns }
-        return 80
+        guard session.options.isTerminal, let columns = session.options.terminalWidth(), columns >= 20 else { return 80 }
+        return columns
     }
 
     /// The shrink factor for tiles this wide: 1 up to 16 pixels, 2 up to 32 (MNIST), and so on.

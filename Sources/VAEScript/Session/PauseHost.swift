@@ -11,7 +11,7 @@ public enum PauseAnswer: Sendable, Equatable {
     case runToEnd
     /// `q`: stop the scripts, as `quit` would.
     case stop
-    /// Ctrl-C (or the input ended): stop, as Ctrl-C during a command does.
+    /// Ctrl-C: stop, as Ctrl-C during a command does.
     case interrupted
 }
 
@@ -20,7 +20,7 @@ public enum PauseAnswer: Sendable, Equatable {
 /// The language never reads the keyboard itself (the shell owns it); the shell installs a host
 /// under `PauseHostKey` only when standard input is a terminal, so without one `pause` never waits.
 public protocol PauseHost: AnyObject {
-    /// Shows `prompt`, waits for a line, and returns the answer. Once the user answered
+    /// Shows `prompt`, waits for the user's answer, and returns it. Once the user answered
     /// `.runToEnd`, later calls return `.proceed` at once.
     func waitForUser(prompt: String) -> PauseAnswer
 }

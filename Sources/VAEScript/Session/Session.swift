@@ -14,6 +14,12 @@ public struct SessionOptions: Sendable {
     public var isTerminal = false
     /// `NO_COLOR` is set: no colours even on a terminal.
     public var noColor = false
+    /// The columns of the terminal stdout goes to, asked each time a picture is drawn so that a
+    /// resized window is followed; nil when unknown. The shell owns the terminal and answers.
+    public var terminalWidth: @Sendable () -> Int? = { nil }
+    /// `vaesh --step` at a terminal: a class watches one command at a time, so a passing
+    /// `assert` shows `✓ CONDITION` instead of nothing.
+    public var stepping = false
 
     public init() {}
 }
@@ -28,10 +34,35 @@ public protocol SessionStateKey {
     associatedtype Value
 }
 
-/// A variable's value and, when a command set it, the unit it was reported in.
+/// A variable's value and, when a command set it, the unit it was reported in and what it was
+/// computed on.
 public struct Variable: Equatable, Sendable {
     public var value: ScriptValue
     public var unit: String?
+    /// Where the value came from; nil for a constant (`let x = 1`).
+    public var origin: VariableOrigin?
+
+    public init(value: ScriptValue, unit: String? = nil, origin: VariableOrigin? = nil) {
+        self.value = value
+        self.unit = unit
+        self.origin = origin
+    }
+}
+
+/// The command that computed a variable, and the versions of the model and data it describes.
+public struct VariableOrigin: Equatable, Sendable {
+    /// As typed, e.g. "logpx k=200".
+    public var command: String
+    /// The model version it describes, or nil when it does not depend on the model.
+    public var modelVersion: Int?
+    /// The data version it describes, or nil when it does not depend on the data.
+    public var dataVersion: Int?
+
+    public init(command: String, modelVersion: Int?, dataVersion: Int?) {
+        self.command = command
+        self.modelVersion = modelVersion
+        self.dataVersion = dataVersion
+    }
 }
 
 /// Everything a session remembers: variables, settings, the commands typed, the engine's state,
@@ -101,13 +132,14 @@ public final class Session {
 
     // MARK: - Variables
 
-    /// Sets a number; `unit` (e.g. `nats/example`) is shown by `vars`.
-    public func setVariable(_ name: String, _ value: Double, unit: String? = nil) {
-        variables[name] = Variable(value: .number(value), unit: unit)
+    /// Sets a number; `unit` (e.g. `nats/example`) is shown by `vars`, and `origin` says what it
+    /// was computed on (so it can be refused once the model or data has changed).
+    public func setVariable(_ name: String, _ value: Double, unit: String? = nil, origin: VariableOrigin? = nil) {
+        variables[name] = Variable(value: .number(value), unit: unit, origin: origin)
     }
 
-    public func setVariable(_ name: String, _ value: ScriptValue, unit: String? = nil) {
-        variables[name] = Variable(value: value, unit: unit)
+    public func setVariable(_ name: String, _ value: ScriptValue, unit: String? = nil, origin: VariableOrigin? = nil) {
+        variables[name] = Variable(value: value, unit: unit, origin: origin)
     }
 
     public func variable(_ name: String) -> ScriptValue? { variables[name]?.value }

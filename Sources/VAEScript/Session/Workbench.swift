@@ -1,32 +1,105 @@
 import VAEKit
 
 /// The engine objects one session works on: the data, the model with its optimiser and random
-/// stream, and the state `undo` can return to.
+/// stream, the state `undo` can return to, and which version of each the numbers describe.
 ///
-/// Handlers compute everything first and assign here last, so a failed command changes nothing.
+/// Every change of the data or the model gets a new version, and says which command made it, so
+/// a variable computed on an earlier version can say it is stale and why, and evaluation can draw
+/// the same z for the same examples while nothing changed. Handlers compute everything first and
+/// call one of the `install…`/`replace…` methods last, so a failed command changes nothing.
 public final class Workbench {
-    public var dataset: Dataset?
-    /// The model, its optimiser, its random stream and its training history, together.
-    public var trainer: Trainer<Float>?
+    /// A model, its optimiser, its random stream and its training history, with its version.
+    public struct ModelState {
+        public var trainer: Trainer<Float>
+        /// Unique within the session; a model `undo` brings back keeps the version it had.
+        public var version: Int
+        /// The command that made this state, e.g. "train epochs=2" or "model latent=2".
+        public var command: String
+    }
+
+    public private(set) var dataset: Dataset?
+    /// Changes with every `load`; 0 before the first.
+    public private(set) var dataVersion = 0
+    /// The command that loaded the data.
+    public private(set) var dataCommand = ""
+    public private(set) var current: ModelState?
     /// Where the model came from, for `info`: "built by 'model' (seed 0)", "opened m.safetensors".
-    public var modelOrigin = ""
+    public private(set) var modelOrigin = ""
     /// What `open` had to assume about the file.
-    public var modelAssumptions: [String] = []
+    public private(set) var modelAssumptions: [String] = []
     /// The state before the last `step` or `train`, and the command that changed it.
-    public var undoPoint: (trainer: Trainer<Float>, command: String)?
-    /// Counts the random streams handed out, so each command draws fresh numbers yet a script
-    /// replays identically under the same seed.
+    public private(set) var undoPoint: ModelState?
+    private var versionsIssued = 0
+    /// Counts the random streams handed out, so each command that asks for fresh numbers draws
+    /// new ones, yet a script replays identically under the same seed.
     private var streamsIssued: UInt64 = 0
 
     public init() {}
 
-    public var model: VAE<Float>? { trainer?.model }
+    public var trainer: Trainer<Float>? { current?.trainer }
+    public var model: VAE<Float>? { current?.trainer.model }
+    /// The current model's version; 0 without a model.
+    public var modelVersion: Int { current?.version ?? 0 }
 
-    /// A fresh random stream derived from the session seed.
+    // MARK: - Changes
+
+    /// Makes `dataset` the session's data.
+    public func installData(_ dataset: Dataset, command: String) {
+        self.dataset = dataset
+        versionsIssued += 1
+        dataVersion = versionsIssued
+        dataCommand = command
+    }
+
+    /// A new model (built or opened): no undo point, a new version.
+    public func installModel(_ trainer: Trainer<Float>, origin: String, assumptions: [String] = [], command: String) {
+        current = ModelState(trainer: trainer, version: newVersion(), command: command)
+        modelOrigin = origin
+        modelAssumptions = assumptions
+        undoPoint = nil
+    }
+
+    /// The model after `train` or `step`: a new version, and the state before it as the undo point.
+    public func replaceModel(with trainer: Trainer<Float>, command: String) {
+        undoPoint = current
+        current = ModelState(trainer: trainer, version: newVersion(), command: command)
+    }
+
+    /// Returns to the undo point, which keeps its version; nil when there is none.
+    public func undo() -> ModelState? {
+        guard let point = undoPoint else { return nil }
+        current = point
+        undoPoint = nil
+        return point
+    }
+
+    private func newVersion() -> Int {
+        versionsIssued += 1
+        return versionsIssued
+    }
+
+    // MARK: - Random streams
+
+    /// A fresh random stream derived from the session seed: each call gives new numbers.
     public func randomStream(seed: UInt64) -> RandomSource {
         streamsIssued += 1
         var mixer = RandomSource(seed: seed ^ (streamsIssued &* 0x9E37_79B9_7F4A_7C15))
         return RandomSource(seed: mixer.next())
+    }
+
+    /// The draws of z for evaluating `split`: common random numbers keyed by (session seed, model
+    /// version, data version, split), so commands on the same examples see the same z while
+    /// nothing changes; or, with `fresh`, a new stream for every command.
+    public func evaluationDraws(split: String, seed: UInt64, fresh: Bool) -> Draws {
+        if fresh { return .fresh(randomStream(seed: seed)) }
+        let splitKey: UInt64 = split == "train" ? 0 : split == "test" ? 1 : 2
+        return .common(seed: RandomSource.derivedSeed(seed, .evaluation, UInt64(modelVersion), UInt64(dataVersion), splitKey))
+    }
+
+    /// The stream of a measured step on the current model (`step`, `show-sign`): the same batch
+    /// and draws while nothing changes, unless `fresh`.
+    public func measurementStream(seed: UInt64, fresh: Bool) -> RandomSource {
+        fresh ? randomStream(seed: seed) : RandomSource(seed: seed, stream: .measurement, UInt64(modelVersion), UInt64(dataVersion))
     }
 
     /// `mnist·784-400-20` for the prompt.

@@ -28,7 +28,8 @@ final class PseudoTerminal {
     /// Output so far, with carriage returns removed (libedit redraws with them).
     var transcript: String { String(decoding: output.filter { $0 != UInt8(ascii: "\r") }, as: UTF8.self) }
 
-    init(arguments: [String] = [], environment: [String: String]) throws {
+    /// `columns`: the terminal's width (0: a terminal that does not say, as some serial lines).
+    init(arguments: [String] = [], environment: [String: String], columns: UInt16 = 100) throws {
         let binary = try ShellBinary.require()
         // posix_openpt, without the feature macro Swift lacks; devpts needs no grantpt.
         master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC)
@@ -40,8 +41,7 @@ final class PseudoTerminal {
             if master >= 0 { Glibc.close(master) }
             throw ChildProcess.SpawnError(description: "no pseudo-terminal: \(String(cString: strerror(errno)))")
         }
-        var size = winsize(ws_row: 24, ws_col: 100, ws_xpixel: 0, ws_ypixel: 0)
-        _ = ioctl(master, UInt(TIOCSWINSZ), &size)
+        Self.setSize(of: master, columns: columns)
         let terminalPath = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         do {
             child = try ChildProcess.spawn(binary, arguments: arguments, environment: environment, newSession: true) { actions in
@@ -74,6 +74,25 @@ final class PseudoTerminal {
             usleep(2_000)
         }
         send(keys)
+    }
+
+    /// Makes the window `columns` wide, as dragging its edge does: the shell gets SIGWINCH.
+    func resize(columns: UInt16) {
+        Self.setSize(of: master, columns: columns)
+    }
+
+    private static func setSize(of master: Int32, columns: UInt16) {
+        var size = winsize(ws_row: 24, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0)
+        _ = ioctl(master, UInt(TIOCSWINSZ), &size)
+    }
+
+    /// True while the terminal is in line mode with echo, as a shell leaves it for the next
+    /// program; false while a program reads key by key (libedit, a single-key prompt).
+    var isInLineMode: Bool {
+        var settings = termios()
+        guard tcgetattr(master, &settings) == 0 else { return false }
+        let lineMode = tcflag_t(ICANON | ECHO)
+        return settings.c_lflag & lineMode == lineMode
     }
 
     /// Sends `keys` as they are, whatever the terminal's mode (Ctrl-C while a command runs).
