@@ -46,13 +46,14 @@ public enum ActivationFunction: Sendable, Hashable, Codable {
         }
     }
 
-    /// The keyword arguments that differ from PyTorch's defaults, as Python writes them.
-    var arguments: [String] {
+    /// The keyword arguments that differ from PyTorch's defaults.
+    var callArguments: [LayerArgument] {
         switch self {
-        case .leakyReLU(let slope): slope == 0.01 ? [] : ["negative_slope=\(pythonNumber(slope))"]
-        case .elu(let alpha): alpha == 1 ? [] : ["alpha=\(pythonNumber(alpha))"]
+        case .leakyReLU(let slope): slope == 0.01 ? [] : [LayerArgument(.double(slope), name: "negative_slope")]
+        case .elu(let alpha): alpha == 1 ? [] : [LayerArgument(.double(alpha), name: "alpha")]
         case .softplus(let beta, let threshold):
-            (beta == 1 ? [] : ["beta=\(pythonNumber(beta))"]) + (threshold == 20 ? [] : ["threshold=\(pythonNumber(threshold))"])
+            (beta == 1 ? [] : [LayerArgument(.double(beta), name: "beta")])
+                + (threshold == 20 ? [] : [LayerArgument(.double(threshold), name: "threshold")])
         case .relu, .tanh, .sigmoid, .gelu: []
         }
     }

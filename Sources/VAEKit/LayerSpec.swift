@@ -184,31 +184,44 @@ extension LayerSpec: CustomStringConvertible {
     /// The shortest PyTorch constructor call that builds this layer, e.g.
     /// `ConvTranspose2d(32, 64, 3, stride=2, padding=1, output_padding=1)` or `LeakyReLU(negative_slope=0.2)`.
     public var description: String {
-        var arguments: [String]
+        let arguments = callArguments.map { argument in (argument.name.map { "\($0)=" } ?? "") + argument.value.text }
+        return "\(name)(\(arguments.joined(separator: ", ")))"
+    }
+
+    /// The arguments of that call: the required ones by position, the others by keyword when they
+    /// are not PyTorch's defaults. `LayerSpec.make(name, callArguments)` gives this layer back.
+    public var callArguments: [LayerArgument] {
+        func pair(_ pair: SpatialPair) -> LayerArgumentValue { pair.isSquare ? .int(pair.height) : .tuple([.int(pair.height), .int(pair.width)]) }
+        var arguments: [LayerArgument]
         switch self {
         case .linear(let inFeatures, let outFeatures, let bias):
-            arguments = ["\(inFeatures)", "\(outFeatures)"]
-            if !bias { arguments.append("bias=False") }
+            arguments = [LayerArgument(.int(inFeatures)), LayerArgument(.int(outFeatures))]
+            if !bias { arguments.append(LayerArgument(.bool(false), name: "bias")) }
         case .conv2d(let spec), .convTranspose2d(let spec):
-            arguments = ["\(spec.inChannels)", "\(spec.outChannels)", spec.kernelSize.text]
-            if spec.stride != 1 { arguments.append("stride=\(spec.stride.text)") }
-            if spec.padding != .explicit(0) { arguments.append("padding=\(spec.padding.text)") }
-            if spec.outputPadding != 0 { arguments.append("output_padding=\(spec.outputPadding.text)") }
-            if spec.dilation != 1 { arguments.append("dilation=\(spec.dilation.text)") }
-            if !spec.bias { arguments.append("bias=False") }
+            arguments = [LayerArgument(.int(spec.inChannels)), LayerArgument(.int(spec.outChannels)), LayerArgument(pair(spec.kernelSize))]
+            if spec.stride != 1 { arguments.append(LayerArgument(pair(spec.stride), name: "stride")) }
+            switch spec.padding {
+            case .explicit(let padding) where padding != 0: arguments.append(LayerArgument(pair(padding), name: "padding"))
+            case .same: arguments.append(LayerArgument(.string("same"), name: "padding"))
+            case .valid: arguments.append(LayerArgument(.string("valid"), name: "padding"))
+            case .explicit: break
+            }
+            if spec.outputPadding != 0 { arguments.append(LayerArgument(pair(spec.outputPadding), name: "output_padding")) }
+            if spec.dilation != 1 { arguments.append(LayerArgument(pair(spec.dilation), name: "dilation")) }
+            if !spec.bias { arguments.append(LayerArgument(.bool(false), name: "bias")) }
         case .flatten:
             arguments = []
         case .unflatten(let channels, let height, let width):
-            arguments = ["1", "(\(channels), \(height), \(width))"]
+            arguments = [LayerArgument(.int(1)), LayerArgument(.tuple([.int(channels), .int(height), .int(width)]))]
         case .batchNorm1d(let spec), .batchNorm2d(let spec):
-            arguments = ["\(spec.numFeatures)"]
-            if spec.eps != 1e-5 { arguments.append("eps=\(pythonNumber(spec.eps))") }
-            if spec.momentum != 0.1 { arguments.append("momentum=\(pythonNumber(spec.momentum))") }
-            if !spec.affine { arguments.append("affine=False") }
+            arguments = [LayerArgument(.int(spec.numFeatures))]
+            if spec.eps != 1e-5 { arguments.append(LayerArgument(.double(spec.eps), name: "eps")) }
+            if spec.momentum != 0.1 { arguments.append(LayerArgument(.double(spec.momentum), name: "momentum")) }
+            if !spec.affine { arguments.append(LayerArgument(.bool(false), name: "affine")) }
         case .activation(let function):
-            arguments = function.arguments
+            arguments = function.callArguments
         }
-        return "\(name)(\(arguments.joined(separator: ", ")))"
+        return arguments
     }
 }
 

@@ -241,3 +241,71 @@ extension VAEArchitecture {
         return copy
     }
 }
+
+/// Layer calls bound as Python binds them to PyTorch's constructors.
+@Suite("Layer calls with PyTorch's arguments")
+struct LayerArgumentTests {
+    static func call(_ name: String, _ values: [LayerArgumentValue], _ keywords: [(String, LayerArgumentValue)] = []) throws(LayerArgumentError) -> LayerSpec {
+        try LayerSpec.make(name, values.map { LayerArgument($0) } + keywords.map { LayerArgument($0.1, name: $0.0) })
+    }
+
+    @Test func callsBuildLayers() throws {
+        #expect(try Self.call("Conv2d", [.int(1), .int(32), .int(3)], [("stride", .int(2))]) == .Conv2d(1, 32, 3, stride: 2))
+        #expect(try Self.call("Conv2d", [.int(1), .int(32)], [("kernel_size", .tuple([.int(3), .int(5)])), ("padding", .string("same"))])
+                == .Conv2d(1, 32, SpatialPair(3, 5), padding: .same))
+        #expect(try Self.call("Conv2d", [.int(1), .int(32), .int(3), .int(2), .int(1)]) == .Conv2d(1, 32, 3, stride: 2, padding: .explicit(1)))
+        #expect(try Self.call("ConvTranspose2d", [.int(32), .int(64), .int(3)], [("stride", .int(2)), ("padding", .int(1)), ("output_padding", .int(1))])
+                == .ConvTranspose2d(32, 64, 3, stride: 2, padding: 1, outputPadding: 1))
+        #expect(try Self.call("Linear", [.int(2304), .int(4)], [("bias", .bool(false))]) == .Linear(2304, 4, bias: false))
+        #expect(try Self.call("Unflatten", [.int(1), .tuple([.int(32), .int(7), .int(7)])]) == .Unflatten(32, 7, 7))
+        #expect(try Self.call("Unflatten", [.int(32), .int(7), .int(7)]) == .Unflatten(32, 7, 7), "the shorthand")
+        #expect(try Self.call("BatchNorm2d", [.int(8)], [("momentum", .double(0.01)), ("eps", .int(1))]) == .BatchNorm2d(8, eps: 1, momentum: 0.01))
+        #expect(try Self.call("LeakyReLU", [.double(0.2)]) == .LeakyReLU(negativeSlope: 0.2))
+        #expect(try Self.call("ReLU", [], [("inplace", .bool(true))]) == .relu)
+        #expect(try Self.call("Flatten", []) == .flatten)
+    }
+
+    /// Every layer's canonical text is a call that builds it again.
+    @Test func canonicalCallsRoundTrip() throws {
+        let specs: [LayerSpec] = Architectures.batchNormed().encoder + Architectures.batchNormed().decoder + Architectures.tfCVAE().decoder + [
+            .Conv2d(2, 3, SpatialPair(2, 4), stride: SpatialPair(3, 1), padding: .explicit(SpatialPair(2, 0)), dilation: SpatialPair(1, 2), bias: false),
+            .Conv2d(1, 2, 3, padding: .valid), .ConvTranspose2d(2, 3, 3, dilation: 2, bias: false), .Linear(3, 4, bias: false),
+            .BatchNorm1d(7, eps: 0.001, momentum: 0.3, affine: false), .Softplus(beta: 0.5, threshold: 5), .ELU(alpha: 2), .sigmoid,
+        ]
+        for spec in specs {
+            #expect(try LayerSpec.make(spec.name, spec.callArguments) == spec, "\(spec)")
+            #expect(Set(spec.callArguments.compactMap(\.name)).isSubset(of: Set(LayerSpec.signatures[spec.name]?.map(\.name) ?? [])))
+        }
+    }
+
+    @Test(arguments: [
+        ("Conv2D", [LayerArgument(.int(1))], LayerArgumentError.Kind.unknownLayer(candidates: LayerSpec.names), nil as Int?, "unknown layer 'Conv2D'"),
+        ("Conv2d", [LayerArgument(.int(1)), LayerArgument(.int(32)), LayerArgument(.int(3)), LayerArgument(.int(2), name: "strides")],
+         .unknownArgument(candidates: LayerSpec.signatures["Conv2d"]?.map(\.name) ?? []), 3, "Conv2d() got an unexpected keyword argument 'strides'"),
+        ("Conv2d", [LayerArgument(.int(1)), LayerArgument(.int(32))], .missingArgument, nil, "Conv2d() missing required argument 'kernel_size'"),
+        ("Linear", [LayerArgument(.int(1)), LayerArgument(.int(2)), LayerArgument(.bool(true)), LayerArgument(.int(4))], .tooManyArguments, 3,
+         "Linear() takes 3 positional arguments but 4 were given"),
+        ("Linear", [LayerArgument(.int(1)), LayerArgument(.int(2)), LayerArgument(.int(3), name: "out_features")], .repeatedArgument, 2,
+         "Linear() got multiple values for argument 'out_features'"),
+        ("Conv2d", [LayerArgument(.int(1)), LayerArgument(.int(32)), LayerArgument(.int(3)), LayerArgument(.double(1.5), name: "stride")], .wrongType, 3,
+         "Conv2d() argument 'stride' must be an integer or a pair (h, w), not 1.5"),
+        ("Conv2d", [LayerArgument(.int(4)), LayerArgument(.int(8)), LayerArgument(.int(3)), LayerArgument(.int(2), name: "groups")], .unsupported, 3,
+         "Conv2d(groups=2) is not supported: grouped convolutions are not built"),
+        ("GELU", [LayerArgument(.string("tanh"), name: "approximate")], .unsupported, 0,
+         "GELU(approximate='tanh') is not supported: only the exact erf form is built"),
+        ("BatchNorm1d", [LayerArgument(.int(4)), LayerArgument(.bool(false), name: "track_running_stats")], .unsupported, 1,
+         "BatchNorm1d(track_running_stats=False) is not supported: evaluation uses the running statistics"),
+        ("Unflatten", [LayerArgument(.int(1)), LayerArgument(.tuple([.int(32), .int(7)]))], .wrongType, 1,
+         "Unflatten() argument 'unflattened_size' must be a tuple (C, H, W), not (32, 7)"),
+    ] as [(String, [LayerArgument], LayerArgumentError.Kind, Int?, String)])
+    func refusals(_ name: String, _ arguments: [LayerArgument], _ kind: LayerArgumentError.Kind, _ index: Int?, _ message: String) {
+        do {
+            _ = try LayerSpec.make(name, arguments)
+            Issue.record("expected: \(message)")
+        } catch {
+            #expect(error.kind == kind)
+            #expect(error.argument == index)
+            #expect(error.message == message)
+        }
+    }
+}
