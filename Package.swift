@@ -56,7 +56,7 @@ let package = Package(
         // own files opening with PyTorch's numbers.
         .testTarget(name: "VAEFormatsTests", dependencies: ["VAEFormats", "VAEKit", "VAEScript", "TestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "VAEKitTests", dependencies: ["VAEKit", "TestSupport"]),
+        .testTarget(name: "VAEKitTests", dependencies: ["VAEKit", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VAEScriptTests", dependencies: ["VAEScript", "VAEFormats", "TestSupport"], resources: [.copy("Scripts")]),
         .testTarget(name: "vaeshTests", dependencies: ["TestSupport"]),
     ]

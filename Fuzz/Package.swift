@@ -23,6 +23,9 @@ let package = Package(
             .product(name: "VAEFormats", package: "vaesh"),
         ]),
 
+        // MARK: - The engine
+        .executableTarget(name: "FuzzModel", dependencies: ["FuzzSupport", .product(name: "VAEKit", package: "vaesh")]),
+
         // MARK: - The file formats (the formats module alone: no engine, no BLAS)
         .executableTarget(name: "FuzzIDX", dependencies: ["FuzzSupport", .product(name: "VAEFormats", package: "vaesh")]),
         .executableTarget(name: "FuzzCSV", dependencies: ["FuzzSupport", .product(name: "VAEFormats", package: "vaesh")]),

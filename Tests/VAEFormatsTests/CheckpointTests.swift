@@ -27,7 +27,7 @@ struct CheckpointTests {
             try Checkpoint.save(model, to: path, seed: 5, epochs: 3, steps: 1407)
             let (opened, info, source) = try Checkpoint.read(path: path, as: Float.self)
             #expect(source.format == format && source.unwrapping.isEmpty && source.notes.isEmpty)
-            #expect(opened.configuration == configuration)
+            #expect(opened.architecture == configuration.architecture)
             #expect(opened.parameters.values.elements == model.parameters.values.elements)
             #expect(info.origin == "vaesh" && info.seed == 5 && info.epochs == 3 && info.steps == 1407)
             #expect(info.assumptions.isEmpty)
@@ -40,7 +40,7 @@ struct CheckpointTests {
         let fixtures = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil)).appendingPathComponent("torch")
         let (bare, _, bareSource) = try Checkpoint.read(path: fixtures.appendingPathComponent("state_dict.pt").path, as: Float.self)
         let (wrapped, info, source) = try Checkpoint.read(path: fixtures.appendingPathComponent("net_dataparallel.pt").path, as: Float.self)
-        #expect(bare.configuration == VAEConfiguration(inputSize: 6, encoderHidden: [4], latentSize: 2))
+        #expect(bare.architecture == VAEConfiguration(inputSize: 6, encoderHidden: [4], latentSize: 2).architecture)
         #expect(wrapped.parameters.values.elements == bare.parameters.values.elements)
         #expect(bareSource == CheckpointSource(format: .pytorch, unwrapping: [], notes: []))
         #expect(source.unwrapping == [.entry(key: "net", others: ["acc", "epoch"]), .prefix("module.")])
@@ -48,7 +48,7 @@ struct CheckpointTests {
 
         // Other dtypes are converted, and open says how.
         let (half, _, halfSource) = try Checkpoint.read(path: fixtures.appendingPathComponent("half.pt").path, as: Float.self)
-        #expect(half.configuration == bare.configuration)
+        #expect(half.architecture == bare.architecture)
         #expect(halfSource.notes == ["the file's float16 tensors were widened to float32 exactly"])
         let (_, _, doubleSource) = try Checkpoint.read(path: fixtures.appendingPathComponent("double.pt").path, as: Float.self)
         #expect(doubleSource.notes == ["the file's float64 tensors were rounded to float32, the precision vaesh computes in"])
@@ -59,7 +59,7 @@ struct CheckpointTests {
     @Test func pytorchLayoutWithoutMetadata() throws {
         let path = try #require(Bundle.module.path(forResource: "vae_tiny", ofType: "safetensors", inDirectory: "Fixtures/safetensors"))
         let (model, info) = try Checkpoint.open(path: path, as: Float.self)
-        #expect(model.configuration == VAEConfiguration(inputSize: 6, encoderHidden: [4], latentSize: 2))
+        #expect(model.architecture == VAEConfiguration(inputSize: 6, encoderHidden: [4], latentSize: 2).architecture)
         #expect(info.origin == "pytorch")
         #expect(info.assumptions.count == 2)
         let file = try SafeTensorsFile.read(path: path)

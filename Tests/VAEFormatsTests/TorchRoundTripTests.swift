@@ -101,7 +101,7 @@ struct TorchRoundTripTests {
 
     /// log p(x | z = μ) from the decoder's mean in pixel space (σ(logits) for Bernoulli).
     static func logLikelihood(x: [Double], decoded: [Double], model: VAE<Double>) -> Double {
-        switch model.configuration.likelihood {
+        switch model.architecture.likelihood {
         case .bernoulli:
             return zip(x, decoded).reduce(0) { $0 + $1.0 * log($1.1) + (1 - $1.0) * log1p(-$1.1) }
         case .gaussian(let sigma):

@@ -123,7 +123,7 @@ extension CommandTable {
         }
         let format: TensorFileFormat = Checkpoint.isPyTorchPath(path) ? .pytorch : .safetensors
         var report = Report(command: "save")
-        report.addText("saved \(trainer.model.configuration.summary) (\(Format.grouped(trainer.model.parameters.count)) parameters, \(trainer.epochsCompleted) epochs) to \(path) (\(format == .pytorch ? "PyTorch checkpoint" : "safetensors"))")
+        report.addText("saved \(trainer.model.architecture.summary) (\(Format.grouped(trainer.model.parameters.count)) parameters, \(trainer.epochsCompleted) epochs) to \(path) (\(format == .pytorch ? "PyTorch checkpoint" : "safetensors"))")
         report.addField("file", .string(path))
         report.addField("format", .string(format.rawValue))
         context.report(report)
@@ -140,7 +140,7 @@ extension CommandTable {
         if let dataset = session.workbench.dataset, dataset.dimension != model.inputSize {
             throw context.failure(
                 argument: "file",
-                "\(path) holds a \(info.configuration.summary) model for \(model.inputSize) pixels per example, but the loaded data has \(dataset.dimension)",
+                "\(path) holds a \(info.architecture.summary) model for \(model.inputSize) pixels per example, but the loaded data has \(dataset.dimension)",
                 hint: "load data of the model's size first (MNIST has 784 pixels), or open a checkpoint made for this data")
         }
         let optimizer = Optimizer<Float>(.adamDefaults, learningRate: context.settings.lr, parameterCount: model.parameters.count)
@@ -152,7 +152,7 @@ extension CommandTable {
         session.refreshPrompt()
         var report = Report(command: "open")
         report.dependency = .model
-        report.addText("opened \(path): \(info.configuration.summary), \(describe(info.configuration)); \(Format.grouped(model.parameters.count)) parameters")
+        report.addText("opened \(path): \(info.architecture.summary), \(describe(info.architecture)); \(Format.grouped(model.parameters.count)) parameters")
         report.add(Quantity.count("parameters", model.parameters.count).jsonOnly)
         if let epochs = info.epochs { report.addText("trained for \(epochs) epochs (\(info.steps ?? 0) steps) when saved") }
         for step in source.unwrapping { report.addText("PyTorch checkpoint: \(step)") }
@@ -163,7 +163,7 @@ extension CommandTable {
         report.addField("format", .string(source.format.rawValue))
         report.addField("unwrapped", .array(source.unwrapping.map { .string($0.description) }))
         report.addField("notes", .array(source.notes.map { .string($0) }))
-        report.addField("architecture", .string(info.configuration.summary))
+        report.addField("architecture", .string(info.architecture.summary))
         context.report(report)
     }
 
@@ -181,14 +181,14 @@ extension CommandTable {
             table.append(["data", "none: run 'load mnist'"])
         }
         if let trainer = workbench.trainer {
-            let configuration = trainer.model.configuration
-            table.append(["model", "\(configuration.summary): \(describe(configuration))"])
+            let architecture = trainer.model.architecture
+            table.append(["model", "\(architecture.summary): \(describe(architecture))"])
             table.append(["", "\(Format.grouped(trainer.model.parameters.count)) parameters; \(workbench.modelOrigin)"])
             for assumption in workbench.modelAssumptions { table.append(["", "assumed \(assumption)"]) }
             table.append(["training", "\(trainer.epochsCompleted) epochs, \(trainer.optimizer.step) steps"])
             table.append(["optimiser", "\(trainer.optimizer.kind.name), lr \(Format.exact(trainer.optimizer.learningRate))"])
             if workbench.undoPoint != nil, let last = workbench.current { table.append(["undo", "returns to before '\(last.command)'"]) }
-            report.addField("architecture", .string(configuration.summary))
+            report.addField("architecture", .string(architecture.summary))
             report.addField("parameters", .int(trainer.model.parameters.count))
             report.addField("epoch", .int(trainer.epochsCompleted))
         } else {
@@ -199,7 +199,7 @@ extension CommandTable {
         table.append(["BLAS", "OpenBLAS, \(BLASThreads.count) threads"])
         report.addTable(table)
         // The default model is Bernoulli too, so say it before one is built.
-        if let dataset = workbench.dataset, let note = greyLevelNote(workbench.model?.configuration.likelihood ?? .bernoulli, dataset) {
+        if let dataset = workbench.dataset, let note = greyLevelNote(workbench.model?.architecture.likelihood ?? .bernoulli, dataset) {
             report.addText(note)
         }
         context.report(report)

@@ -45,17 +45,20 @@ extension Checkpoint {
 
     /// Reads the model in the checkpoint at `path`, safetensors or PyTorch (told apart by content):
     /// a formats error for a damaged file, a `CheckpointError` for tensors that describe no model
-    /// vaesh can build.
-    public static func open<T: VAEScalar>(path: String, as type: T.Type = T.self) throws -> (model: VAE<T>, info: CheckpointInfo) {
-        let read = try read(path: path, as: type)
+    /// vaesh can build. `architecture` is for files that do not record theirs (see
+    /// `Checkpoint.model(from:metadata:file:architecture:)`).
+    public static func open<T: VAEScalar>(path: String, as type: T.Type = T.self,
+                                          architecture: VAEArchitecture? = nil) throws -> (model: VAE<T>, info: CheckpointInfo) {
+        let read = try read(path: path, as: type, architecture: architecture)
         return (read.model, read.info)
     }
 
     /// `open`, and how the file was read (its format, what was unwrapped, what was converted).
-    public static func read<T: VAEScalar>(path: String, as: T.Type = T.self) throws
+    public static func read<T: VAEScalar>(path: String, as: T.Type = T.self, architecture: VAEArchitecture? = nil) throws
         -> (model: VAE<T>, info: CheckpointInfo, source: CheckpointSource) {
         let file = try TensorFile.read(path: path)
-        let (model, info): (VAE<T>, CheckpointInfo) = try model(from: file.tensors, metadata: file.metadata, file: path)
+        let (model, info): (VAE<T>, CheckpointInfo) = try model(from: file.tensors, metadata: file.metadata, file: path,
+                                                                architecture: architecture)
         return (model, info, CheckpointSource(format: file.format, unwrapping: file.unwrapping,
                                               notes: file.notes + precisionNotes(file.tensors)))
     }
@@ -76,14 +79,15 @@ extension Checkpoint {
     }
 
     /// The model a decoded safetensors file describes (see `open`).
-    public static func model<T: VAEScalar>(from file: SafeTensorsFile) throws(CheckpointError) -> (model: VAE<T>, info: CheckpointInfo) {
-        try model(from: file.tensors, metadata: file.metadata, file: file.fileName)
+    public static func model<T: VAEScalar>(from file: SafeTensorsFile,
+                                           architecture: VAEArchitecture? = nil) throws(CheckpointError) -> (model: VAE<T>, info: CheckpointInfo) {
+        try model(from: file.tensors, metadata: file.metadata, file: file.fileName, architecture: architecture)
     }
 
     /// The model stored tensors and metadata describe (see `open`).
-    static func model<T: VAEScalar>(from tensors: [StoredTensor], metadata: [String: String],
-                                    file: String) throws(CheckpointError) -> (model: VAE<T>, info: CheckpointInfo) {
+    static func model<T: VAEScalar>(from tensors: [StoredTensor], metadata: [String: String], file: String,
+                                    architecture: VAEArchitecture? = nil) throws(CheckpointError) -> (model: VAE<T>, info: CheckpointInfo) {
         let named = tensors.map { NamedTensor(name: $0.name, shape: $0.shape, values: $0.values) }
-        return try model(from: named, metadata: metadata, file: file)
+        return try model(from: named, metadata: metadata, file: file, architecture: architecture)
     }
 }
