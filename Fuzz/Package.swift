@@ -22,6 +22,9 @@ let package = Package(
             "FuzzSupport", .product(name: "VAEScript", package: "vaesh"), .product(name: "VAEKit", package: "vaesh"),
             .product(name: "VAEFormats", package: "vaesh"),
         ]),
+        .executableTarget(name: "FuzzArchitecture", dependencies: [
+            "FuzzSupport", .product(name: "VAEScript", package: "vaesh"), .product(name: "VAEKit", package: "vaesh"),
+        ]),
 
         // MARK: - The engine
         .executableTarget(name: "FuzzModel", dependencies: ["FuzzSupport", .product(name: "VAEKit", package: "vaesh")]),

@@ -33,6 +33,9 @@ public struct Dataset: Sendable {
     /// Image size: 28×28 for MNIST; for CSV, a square side when D is a square, else D×1.
     public var imageWidth: Int
     public var imageHeight: Int
+    /// Channels per pixel: 1 (grey) for every loader today. Part of `shape`, so that a model for
+    /// colour images (C = 3) is told apart from one for grey ones when colour data comes.
+    public var channels: Int = 1
     public var train: DataSplit
     /// Absent for a CSV or IDX load given no test file.
     public var test: DataSplit?
@@ -49,8 +52,14 @@ public struct Dataset: Sendable {
         }
     }
 
-    /// D: values per example.
+    /// D: values per example (C·H·W).
     public var dimension: Int { train.dimension }
+
+    /// One example's shape, C×H×W as PyTorch stores it: what a model built for this data reads.
+    public var shape: ExampleShape { .image(channels: channels, height: imageHeight, width: imageWidth) }
+
+    /// "28×28" for grey images (H×W, as MNIST is described), "3×32×32" (C×H×W) for colour.
+    public var shapeText: String { channels == 1 ? "\(imageHeight)×\(imageWidth)" : shape.text }
 
     /// The splits present, in the order train, validation, test.
     public var splits: [DataSplit] { [train] + [validation, test].compactMap { $0 } }
@@ -59,7 +68,7 @@ public struct Dataset: Sendable {
     /// binarisation, e.g. "mnist-subset: embedded MNIST subset (…); train 10,000, test 2,000; 28×28; grey levels x/255".
     public var summary: String {
         let counts = splits.map { "\($0.name) \(grouped($0.count))" }.joined(separator: ", ")
-        return "\(name): \(origin); \(counts); \(imageWidth)×\(imageHeight); \(binarization)"
+        return "\(name): \(origin); \(counts); \(shapeText); \(binarization)"
     }
 }
 
@@ -78,7 +87,7 @@ extension Dataset {
         }
         guard train.count > 0 else { throw .emptySplit(source: train.source) }
         if let test, test.count == 0 { throw .emptySplit(source: test.source) }
-        precondition(test.map { $0.dimension == train.dimension } ?? true && train.dimension == imageWidth * imageHeight,
+        precondition(test.map { $0.dimension == train.dimension } ?? true && train.dimension == imageWidth * imageHeight,  // grey: one channel
                      "Dataset: splits of \(train.dimension) and \(test?.dimension ?? 0) values for \(imageWidth)×\(imageHeight) images")
         var trainSplit = train
         var validation: DataSplit?

@@ -43,6 +43,22 @@ struct CompletionTests {
         #expect(complete("train epochs=") == [])
     }
 
+    @Test("layer names and their keywords inside model encoder=\"…\" and decoder=\"…\"")
+    func layersInsideAQuotedStack() {
+        let real = Session(options: SessionOptions(), output: CapturingOutput())
+        func complete(_ line: String) -> [String] { real.completions(line: line, cursor: line.utf8.count) }
+        #expect(complete("model encoder=\"Conv2d(1,32,3) Re") == ["encoder=\"Conv2d(1,32,3) ReLU"])
+        #expect(complete("model encoder=\"Con") == ["encoder=\"Conv2d", "encoder=\"ConvTranspose2d"])
+        #expect(complete("model latent=2 decoder=\"Linear(2,64) ReLU ConvTranspose2d(1,1,3,str") == ["decoder=\"Linear(2,64) ReLU ConvTranspose2d(1,1,3,stride="])
+        #expect(complete("model encoder=\"Conv2d(1,32,3,out") == ["encoder=\"Conv2d(1,32,3,out_channels="])
+        #expect(complete("model encoder='Flatten Lin") == ["encoder='Flatten Linear"])
+        #expect(complete("open vae.pt encoder=\"Flat") == ["encoder=\"Flatten"])
+        // Not a layers argument: no completion inside its quotes.
+        #expect(complete("echo \"Re") == [])
+        // After the value, options again.
+        #expect(complete("model encoder=\"Flatten\" he").contains("head="))
+    }
+
     @Test func commandNamesForHelp() {
         #expect(complete("help tr") == ["train"])
         #expect(complete("help show s") == ["settings"])

@@ -302,7 +302,59 @@ enum Catalogue {
         BadInput("save .pt: into a missing folder", "save $D/nowhere/m.pt", error: "cannot save (creating a temporary file beside it): no such file or directory", at: "1:1"),
     ]
 
-    static let all = arguments + extremes + syntax + files + corrupt + whatis + state + pytorch
+    /// Architectures written in PyTorch's layer names (`model encoder="…" decoder="…"`) on the
+    /// setup's 1×4×4 data: each error is one line located at the layer's text inside the string.
+    static let architecture: [BadInput] = [
+        BadInput("model: an unknown layer, with a suggestion", "model latent=2 encoder=\"Flatten Linaer(16,4)\" decoder=\"Linear(2,16)\"",
+                 error: "unknown layer 'Linaer'; did you mean 'Linear'?", at: "1:33"),
+        BadInput("model: a Keras layer name", "model latent=2 encoder=\"Flatten Dense(4)\" decoder=\"Linear(2,16)\"",
+                 error: "unknown layer 'Dense': that is Keras's name", at: "1:33"),
+        BadInput("model: a missing layer argument", "model latent=2 encoder=\"Conv2d(1,2) Flatten Linear(8,4)\" decoder=\"Linear(2,16)\"",
+                 error: "Conv2d() missing required argument 'kernel_size'", at: "1:25"),
+        BadInput("model: too many layer arguments", "model latent=2 encoder=\"Flatten Linear(16,4,True,5)\" decoder=\"Linear(2,16)\"",
+                 error: "Linear() takes 3 positional arguments but 4 were given", at: "1:50"),
+        BadInput("model: a layer argument of the wrong type", "model latent=2 encoder=\"Flatten Linear(16,'four')\" decoder=\"Linear(2,16)\"",
+                 error: "Linear() argument 'out_features' must be an integer, not 'four'", at: "1:43"),
+        BadInput("model: an unknown keyword, with a suggestion", "model latent=2 encoder=\"Conv2d(1,2,3,strides=2) Flatten Linear(2,4)\" decoder=\"Linear(2,16)\"",
+                 error: "Conv2d() got an unexpected keyword argument 'strides'; did you mean 'stride'?", at: "1:38"),
+        BadInput("model: a parenthesis never closed", "model latent=2 encoder=\"Flatten Linear(16,4\" decoder=\"Linear(2,16)\"",
+                 error: "'(' after Linear is never closed", at: "1:39"),
+        BadInput("model: a shape that does not fit", "model latent=2 encoder=\"Conv2d(1,2,3) ReLU Flatten Linear(16,4)\" decoder=\"Linear(2,16)\"",
+                 error: "encoder.3 Linear(16, 4) receives 8 values: the convolutions above leave 2×2×2", at: "1:52"),
+        BadInput("model: channels that do not chain", "model latent=2 encoder=\"Conv2d(3,2,3) Flatten Linear(8,4)\" decoder=\"Linear(2,16)\"",
+                 error: "encoder.0 Conv2d(3, 2, 3) receives 1 channels", at: "1:25"),
+        BadInput("model: a kernel larger than its input", "model latent=2 encoder=\"Conv2d(1,2,5) Flatten Linear(8,4)\" decoder=\"Linear(2,16)\"",
+                 error: "encoder.0 Conv2d(1, 2, 5)", at: "1:25"),
+        BadInput("model: a zero size", "model latent=2 encoder=\"Flatten Linear(16,0)\" decoder=\"Linear(2,16)\"",
+                 error: "encoder.1 Linear(16, 0) has out_features=0; it must be at least 1", at: "1:33"),
+        BadInput("model: a negative stride", "model latent=2 encoder=\"Conv2d(1,2,3,stride=-1) Flatten Linear(8,4)\" decoder=\"Linear(2,16)\"",
+                 error: "has stride=", at: "1:25"),
+        BadInput("model: a size over the engine's limit", "model latent=2 encoder=\"Flatten Linear(16,4)\" decoder=\"Linear(2,4000000) ReLU Linear(4000000,16)\"",
+                 error: "decoder.0 Linear(2, 4000000) has out_features=4000000; the engine takes at most 1048576", at: "1:56"),
+        BadInput("model: activations over the memory cap", "model latent=2 encoder=\"Flatten Linear(16,4)\" decoder=\"Linear(2,1048576) ReLU Linear(1048576,16)\"",
+                 error: "the model would need", at: "1:1"),
+        BadInput("model: a decoder that does not end with the data", "model latent=2 encoder=\"Flatten Linear(16,4)\" decoder=\"Linear(2,15)\"",
+                 error: "decoder.0 Linear(2, 15) ends the decoder with 15 values, but the data is 1×4×4", at: "1:56"),
+        BadInput("model: a final Sigmoid on a Bernoulli decoder", "model latent=2 encoder=\"Flatten Linear(16,4)\" decoder=\"Linear(2,16) Sigmoid\"",
+                 error: "the decoder ends with Sigmoid, but the Bernoulli likelihood takes logits", at: "1:69"),
+        BadInput("model: decoder layers without an encoder", "model latent=2 decoder=\"Linear(2,16)\"",
+                 error: "decoder= layers need encoder= layers too", at: "1:25"),
+        BadInput("model: hidden= beside layers", "model latent=2 hidden=8 encoder=\"Flatten Linear(16,4)\" decoder=\"Linear(2,16)\"",
+                 error: "hidden= is for the MLP form", at: "1:23"),
+        BadInput("open: a conv model for images of another shape", "open $D/wide-conv.safetensors",
+                 error: "holds a model for examples of 1×2×8, but the loaded data's are 1×4×4", at: "1:6",
+                 after: """
+                 load idx images=$D/wide.idx
+                 model latent=2 encoder="Conv2d(1,2,3,padding=1) Flatten Linear(32,4)" decoder="Linear(2,16)"
+                 save $D/wide-conv.safetensors
+                 load csv $D/tiny.csv test=$D/tiny-test.csv
+                 model hidden=8 latent=2
+                 """),
+        BadInput("model: no layers", "model latent=2 encoder=\"\" decoder=\"Linear(2,16)\"",
+                 error: "no layers", at: "1:24"),
+    ]
+
+    static let all = arguments + extremes + syntax + files + corrupt + whatis + state + pytorch + architecture
 }
 
 // MARK: - The run
@@ -450,6 +502,7 @@ enum Fixtures {
         try sandbox.write("labels.idx", bytes: idx([3], [7, 1, 0]))
         try sandbox.write("labels2.idx", bytes: idx([2], [7, 1]))
         try sandbox.write("flat.idx", bytes: idx([2, 6], Array(0..<12)))
+        try sandbox.write("wide.idx", bytes: idx([3, 2, 8], (0..<48).map { UInt8(($0 * 37) % 256) }))  // 2×8: as many values as 4×4
         try sandbox.write("int32.idx", bytes: idx([2], Array(0..<8), type: 0x0C))
         try sandbox.write("rank0.idx", bytes: [0, 0, 8, 0])
         try sandbox.write("zero-width.idx", bytes: idx([3, 0, 4], []))

@@ -75,10 +75,55 @@ struct ShippedScriptTests {
         #expect(result.stdout.contains("Test loss after 10 epochs"))
     }
 
+    /// The reproductions of the conv tutorials: hours on full MNIST, so the test runs each on the
+    /// embedded subset (2,000 training images) for one epoch, without its "full run only" lines
+    /// (the check of full MNIST and of the published figure). What it shows: the script's
+    /// architecture builds and trains, and its show-sign checks pass. The full runs are in the
+    /// README, with how they were run; `VAESH_FULL_EXAMPLES=1` runs them here where full MNIST is.
+    static let reproductions = ["tf-cvae.vae", "keras-vae.vae"]
+
+    /// `source` shortened as the test runs it: a subset, one epoch, no "full run only" lines.
+    static func shortened(_ source: String) -> String {
+        source.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasSuffix("# full run only") }
+            .map { line in
+                if line.hasPrefix("load mnist") { return line + " limit=2000" }
+                if line.hasPrefix("train epochs=") { return "train epochs=1" }
+                return String(line)
+            }
+            .joined(separator: "\n")
+    }
+
+    @Test(arguments: reproductions)
+    func reproductionShortened(_ name: String) throws {
+        let sandbox = try Sandbox()
+        let source = try String(contentsOfFile: Self.script("examples/" + name), encoding: .utf8)
+        let short = Self.shortened(source)
+        #expect(short != source && short.contains("train epochs=1") && short.contains("limit=2000"))
+        let path = try sandbox.write(name, short)
+        let result = try sandbox.run(["--no-rc", path], environment: Self.noData, timeout: 900)
+        #expect(result.status == 0, "\(name): \(result)")
+        #expect(result.stderr == "", "\(name)")
+        #expect(result.stdout.contains("checks on these numbers"), "\(name): no show-sign")
+        #expect(!result.stdout.contains("✗"), "\(name): a check failed:\n\(result.stdout)")
+    }
+
+    @Test("the conv reproductions land on the tutorials' figures on full MNIST",
+          .enabled(if: fullMNIST != nil && ProcessInfo.processInfo.environment["VAESH_FULL_EXAMPLES"] == "1",
+                   "set VAESH_FULL_EXAMPLES=1 with full MNIST installed to run the reproductions in full (an hour or more)"),
+          arguments: reproductions)
+    func reproductionInFull(_ name: String) throws {
+        let sandbox = try Sandbox()
+        let folder = try #require(Self.fullMNIST)
+        let result = try sandbox.run(["--no-rc", Self.script("examples/" + name)], environment: ["VAESH_DATA": folder], timeout: 14_400)
+        #expect(result.status == 0, "\(result)")
+        #expect(!result.stdout.contains("✗"), "\(name): a check failed:\n\(result.stdout)")
+    }
+
     @Test("every example in scripts/examples is run by a test")
     func everyExampleIsCovered() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.repository.appendingPathComponent("scripts/examples").path)
             .filter { $0.hasSuffix(".vae") }.sorted()
-        #expect(files == (Self.examples + ["pytorch-reference.vae"]).sorted())
+        #expect(files == (Self.examples + Self.reproductions + ["pytorch-reference.vae"]).sorted())
     }
 }

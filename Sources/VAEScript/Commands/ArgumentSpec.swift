@@ -21,7 +21,10 @@ public indirect enum ArgumentType: Equatable, Sendable {
     case assignment
     /// The name of a command (`help train`); only as a `rest` argument, so two-word names work.
     case commandName
-
+    /// A stack of layers in PyTorch's names (`LayerText`): `"Conv2d(1,32,3,stride=2) ReLU Flatten"`.
+    /// A value of integers and commas only is read as `.list(.int)` instead (an MLP's widths), so
+    /// `decoder=400,200` keeps its meaning.
+    case layers
     /// How the value is written in usage lines: `INT`, `NUMBER`, `train|test`, `INT,…`.
     public var placeholder: String {
         switch self {
@@ -36,6 +39,7 @@ public indirect enum ArgumentType: Equatable, Sendable {
         case .template: "TEXT"
         case .assignment: "NAME = EXPR"
         case .commandName: "COMMAND"
+        case .layers: "\"LAYERS\""
         }
     }
 
@@ -53,6 +57,7 @@ public indirect enum ArgumentType: Equatable, Sendable {
         case .template: "text"
         case .assignment: "NAME = EXPR"
         case .commandName: "a command name"
+        case .layers: "layers in PyTorch's names, e.g. \"Linear(2,400) ReLU\""
         }
     }
 
@@ -123,6 +128,7 @@ public enum ArgumentValue: Equatable, Sendable, ExpressibleByIntegerLiteral, Exp
     case expression(Expression, text: String)
     case template(Template)
     case assignment(name: String, value: Expression)
+    case layers([LayerCall])
 
     public init(integerLiteral value: Int) { self = .int(value) }
     public init(floatLiteral value: Double) { self = .double(value) }
@@ -141,6 +147,7 @@ public enum ArgumentValue: Equatable, Sendable, ExpressibleByIntegerLiteral, Exp
         case .expression(_, let text): text
         case .template: "…"
         case .assignment(let name, _): "\(name) = …"
+        case .layers(let calls): calls.map(\.text).joined(separator: " ")
         }
     }
 }

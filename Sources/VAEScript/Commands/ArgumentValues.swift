@@ -87,6 +87,7 @@ public struct ArgumentValues: Sendable {
         case nil: return nil
         case .intList(let values)?: return values
         case .int(let value)?: return [value]
+        case .layers?: return nil
         case let other?: throw mismatch(name, "a list of integers", other)
         }
     }
@@ -130,6 +131,15 @@ public struct ArgumentValues: Sendable {
         case .assignment(let variable, let value)?: return (variable, value)
         case nil: throw absent(name)
         case let other?: throw mismatch(name, "an assignment", other)
+        }
+    }
+
+    /// The layers of a `.layers` argument, nil when not given; widths (`decoder=400,200`) are read with `optionalIntList`.
+    public func optionalLayers(_ name: String) throws(ScriptError) -> [LayerCall]? {
+        switch try value(name) {
+        case nil, .intList?: return nil
+        case .layers(let calls)?: return calls
+        case let other?: throw mismatch(name, "layers", other)
         }
     }
 

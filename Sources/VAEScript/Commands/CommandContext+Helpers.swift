@@ -32,6 +32,12 @@ extension CommandContext {
         guard dataset.dimension == trainer.model.inputSize else {
             throw ScriptError(ModelError.inputSizeMismatch(model: trainer.model.inputSize, data: dataset.dimension), at: location)
         }
+        // A model built for images reads them as C×H×W: 28×28 values are not 14×56 ones, though
+        // they count the same. A flat (MLP) model reads any image of its size.
+        let input = trainer.model.architecture.input
+        if input.isImage, input != dataset.shape {
+            throw ScriptError(ModelError.inputShapeMismatch(model: input, data: dataset.shape), at: location)
+        }
         return (dataset, trainer)
     }
 
@@ -83,8 +89,13 @@ extension CommandContext {
     /// The tile size for the model's pictures: the loaded data's when it fits the model, else
     /// square when D is a square, else one row of D pixels.
     func tileShape(model: VAE<Float>) -> (width: Int, height: Int) {
+        // A model for images knows its own shape; the channels of a colour model are drawn one
+        // under the other (each a grey picture) until colour pictures exist.
+        if case .image(let channels, let height, let width) = model.architecture.input {
+            return (width, height * channels)
+        }
         if let dataset = session.workbench.dataset, dataset.dimension == model.inputSize {
-            return (dataset.imageWidth, dataset.imageHeight)
+            return (dataset.imageWidth, dataset.imageHeight * dataset.channels)
         }
         let side = Int(Double(model.inputSize).squareRoot().rounded())
         return side * side == model.inputSize ? (side, side) : (model.inputSize, 1)

@@ -164,11 +164,20 @@ extension CommandTable {
                     throw .unknownCommand(text, suggestion: Suggestions.closest(to: text, in: allNames), at: location)
                 }
                 return .string(text)
-            case .string, .template, .assignment, .list:
+            case .string, .template, .assignment, .list, .layers:
                 return .string(text)
             }
         }
 
+        if argument.type == .layers {
+            // Widths (`decoder=400,200`) keep the MLP form; anything else is a stack of layers.
+            guard text.contains(where: { !$0.isNumber && $0 != "," }) || text.isEmpty else {
+                var widths = argument
+                widths.type = .list(.int)
+                return try convert(characters, at: location, for: widths, command: command, index: index)
+            }
+            return .layers(try LayerText.parse(characters, end: location))
+        }
         guard case .list(let elementType) = argument.type else {
             return try scalar(argument.type, text, at: location)
         }

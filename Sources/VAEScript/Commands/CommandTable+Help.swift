@@ -124,6 +124,7 @@ extension CommandTable {
         case .template: "text with {expr}"
         case .assignment: "NAME = EXPR"
         case .commandName: "command"
+        case .layers: "layers"
         }
     }
 

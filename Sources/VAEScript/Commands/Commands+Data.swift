@@ -1,3 +1,4 @@
+import Foundation
 import VAEFormats
 import VAEKit
 
@@ -17,6 +18,29 @@ extension CommandTable {
         let options = try dataOptions(context)
         let path = try context.arguments.optionalPath("path")
         let dataset = try context.engine { () throws -> Dataset in try Dataset.mnist(folder: path, options: options) }
+        install(dataset, context)
+    }
+
+    /// The data sets that share MNIST's four files; each has its own name and folder.
+    enum MNISTFamily: String {
+        case fashionMNIST = "fashion-mnist"
+        case kmnist
+
+        var title: String { self == .fashionMNIST ? "Fashion-MNIST" : "KMNIST" }
+    }
+
+    private static func loadFamily(_ context: CommandContext, _ family: MNISTFamily) throws(ScriptError) {
+        let options = try dataOptions(context)
+        let given = try context.arguments.optionalPath("path")
+        // Beside the MNIST data folder: ~/.local/share/vaesh/mnist → ~/.local/share/vaesh/fashion-mnist.
+        let folder = given ?? (DataFolder.defaultPath as NSString).deletingLastPathComponent + "/" + family.rawValue
+        if given == nil, !FileManager.default.fileExists(atPath: folder) {
+            throw context.failure("\(family.title) not found: no folder \(folder)",
+                                  hint: "put its four IDX files (train-images-idx3-ubyte.gz, …) there, or give path=FOLDER")
+        }
+        let dataset = try context.engine { () throws -> Dataset in
+            try Dataset(MNISTFolder.files(in: folder, origin: "\(family.title) from \(folder)"), name: family.rawValue, options: options)
+        }
         install(dataset, context)
     }
 
@@ -73,6 +97,35 @@ extension CommandTable {
             """,
             examples: ["load mnist", "load mnist limit=1000", "load mnist binarize=dynamic validation=5000", "load mnist path=~/data/fashion-mnist"],
             handler: loadMNIST
+        ),
+
+        CommandSpec(
+            "load fashion-mnist", topic: .data,
+            arguments: [.option("path", .path, abstract: "a folder of its four IDX files (default: fashion-mnist beside the MNIST data folder)")] + preprocessingArguments,
+            abstract: "load Fashion-MNIST (Zalando's clothes, 28×28 grey, MNIST's file layout)",
+            discussion: """
+            Reads the four files of Fashion-MNIST (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, \
+            t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz, as Zalando publishes them) from \
+            path=, or else from the folder fashion-mnist beside the MNIST data folder \
+            (~/.local/share/vaesh/fashion-mnist by default). Nothing ships inside vaesh for it: \
+            when the folder is missing it says where to put the files. The set is named \
+            fashion-mnist in the prompt and in every report.
+            """,
+            examples: ["load fashion-mnist", "load fashion-mnist path=~/data/fashion binarize=dynamic"],
+            handler: { context throws(ScriptError) in try loadFamily(context, .fashionMNIST) }
+        ),
+
+        CommandSpec(
+            "load kmnist", topic: .data,
+            arguments: [.option("path", .path, abstract: "a folder of its four IDX files (default: kmnist beside the MNIST data folder)")] + preprocessingArguments,
+            abstract: "load KMNIST (Kuzushiji-MNIST: cursive Japanese, 28×28 grey, MNIST's file layout)",
+            discussion: """
+            Reads the four IDX files of Kuzushiji-MNIST (train-images-idx3-ubyte.gz and the \
+            others, as ROIS-CODH publishes them) from path=, or else from the folder kmnist beside \
+            the MNIST data folder (~/.local/share/vaesh/kmnist by default). The set is named kmnist.
+            """,
+            examples: ["load kmnist", "load kmnist path=~/data/kmnist limit=1000"],
+            handler: { context throws(ScriptError) in try loadFamily(context, .kmnist) }
         ),
 
         CommandSpec(
@@ -136,7 +189,7 @@ extension CommandTable {
         report.addText("loaded \(dataset.origin)")
         var table = TextTable(alignments: [.left, .right, .left])
         for split in dataset.splits {
-            table.append(["  \(split.name)", Format.grouped(split.count), "images of \(dataset.imageWidth)×\(dataset.imageHeight)"])
+            table.append(["  \(split.name)", Format.grouped(split.count), "images of \(dataset.shapeText)"])
             report.addField(split.name, .int(split.count))
         }
         report.addTable(table)

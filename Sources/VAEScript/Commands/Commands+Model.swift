@@ -9,7 +9,12 @@ extension CommandTable {
             arguments: [
                 .option("hidden", .list(.int), default: .intList([400]), range: .between(1, 100_000), abstract: "encoder hidden widths, first to last"),
                 .option("latent", .int, default: 20, range: .between(1, 10_000), abstract: "latent dimensions Z"),
-                .option("decoder", .list(.int), range: .between(1, 100_000), abstract: "decoder hidden widths (default: the encoder's, mirrored)"),
+                .option("decoder", .layers, range: .between(1, 100_000), abstract: "decoder hidden widths (default: the encoder's, mirrored), or its layers in PyTorch's names"),
+                .option("encoder", .layers, abstract: "the encoder's layers in PyTorch's names, e.g. \"Conv2d(1,32,3,stride=2) ReLU Flatten Linear(6272,4)\""),
+                .option("head", .choice(["auto", "split", "two-linear"]), default: "auto",
+                        abstract: "with encoder=: split the encoder's last 2Z outputs into [μ | log σ²], or add two Linear(H, Z) (fc21, fc22); auto: split when the encoder ends with Linear(…, 2Z)"),
+                .option("init", .choice(Initialization.allCases.map(\.rawValue)), default: "pytorch",
+                        abstract: "pytorch: U(±1/√fan_in) weights and biases; keras: glorot_uniform weights, zero biases"),
                 .option("activation", .choice(Activation.allCases.map(\.rawValue)), default: "relu", abstract: "nonlinearity between hidden layers"),
                 .option("likelihood", .choice(["bernoulli", "gaussian", "gaussian-learned"]), default: "bernoulli",
                         abstract: "p(x|z): Bernoulli on logits, Gaussian with fixed sigma, or Gaussian with a learned per-pixel variance"),
@@ -23,8 +28,21 @@ extension CommandTable {
             defaults). The defaults reproduce the pytorch/examples VAE: one hidden layer of 400, \
             20 latent dimensions, ReLU and a Bernoulli likelihood on logits. Replaces the current \
             model.
+
+            With encoder= and decoder= it builds any stack of layers, written as an nn.Sequential \
+            lists them: PyTorch's class names and argument order, e.g. Conv2d(1,32,3,stride=2) or \
+            ConvTranspose2d(64,32,3,stride=2,padding=1,output_padding=1). Layers are separated by \
+            blanks (or commas, as in nn.Sequential), 'nn.' may precede a name, and ReLU is ReLU(). \
+            The layers are Linear, Conv2d, ConvTranspose2d, Flatten, Unflatten (Unflatten(C,H,W) for \
+            Unflatten(1,(C,H,W))), BatchNorm1d, BatchNorm2d, ReLU, LeakyReLU, ELU, Tanh, Softplus, \
+            Sigmoid and GELU. The encoder reads each example as the loaded data's C×H×W (1×28×28 \
+            when nothing is loaded); the decoder reads z and must end with the data's shape, as \
+            logits for a Bernoulli likelihood (no final Sigmoid). Shapes are checked before anything \
+            is built, and an error points at the layer that does not fit, with the shapes in and out; \
+            the current model is kept. 'info' draws the stack; save and open keep it.
             """,
-            examples: ["model", "model hidden=512,256 latent=10 activation=softplus", "model likelihood=gaussian sigma=0.1"],
+            examples: ["model", "model hidden=512,256 latent=10 activation=softplus", "model likelihood=gaussian sigma=0.1",
+                       "model latent=2 encoder=\"Conv2d(1,32,3,stride=2) ReLU Conv2d(32,64,3,stride=2) ReLU Flatten Linear(2304,4)\" decoder=\"Linear(2,1568) ReLU Unflatten(32,7,7) ConvTranspose2d(32,64,3,stride=2,padding=1,output_padding=1) ReLU ConvTranspose2d(64,32,3,stride=2,padding=1,output_padding=1) ReLU ConvTranspose2d(32,1,3,padding=1)\""],
             handler: buildModel
         ),
 
@@ -48,7 +66,13 @@ extension CommandTable {
 
         CommandSpec(
             "open", topic: .model,
-            arguments: [.positional("file", .path, required: true, abstract: "a PyTorch checkpoint or safetensors file, saved by vaesh or by PyTorch")],
+            arguments: [
+                .positional("file", .path, required: true, abstract: "a PyTorch checkpoint or safetensors file, saved by vaesh or by PyTorch"),
+                .option("encoder", .layers, abstract: "for a file without vaesh metadata: its encoder's layers, as for 'model'"),
+                .option("decoder", .layers, abstract: "for a file without vaesh metadata: its decoder's layers"),
+                .option("latent", .int, range: .between(1, 10_000), abstract: "with encoder= and decoder=: the latent size Z"),
+                .option("head", .choice(["auto", "split", "two-linear"]), default: "auto", abstract: "with encoder= and decoder=: the head, as for 'model'"),
+            ],
             abstract: "read a model from a PyTorch checkpoint (.pt, .pth) or a safetensors file",
             discussion: """
             Reads a model saved by 'save', or one saved in PyTorch with \
@@ -59,12 +83,15 @@ extension CommandTable {
             …, as Lightning and most training scripts save it) and its names may carry the \
             'module.' prefix of DataParallel, which are taken off and printed. A file without \
             vaesh metadata is recognised from its tensor names and shapes (the pytorch/examples \
-            layout), and what had to be assumed (ReLU, Bernoulli) is printed. Every tensor is \
+            layout), and what had to be assumed (ReLU, Bernoulli) is printed; any other file \
+            without metadata (a conv VAE saved from PyTorch) needs its layers given with encoder=, \
+            decoder= and latent=, as 'model' takes them, rather than a guess at its strides. Every tensor is \
             checked for presence and shape. The optimiser starts fresh. When data is loaded, the \
             model must fit it (the same pixels per example). A failed open leaves the current \
             model in place.
             """,
-            examples: ["open vae.pt", "open checkpoint.pth", "open pytorch_vae.safetensors"],
+            examples: ["open vae.pt", "open checkpoint.pth", "open pytorch_vae.safetensors",
+                       "open conv.pt latent=2 encoder=\"Conv2d(1,32,3,stride=2) ReLU Flatten Linear(5408,4)\" decoder=\"Linear(2,784)\""],
             handler: openModel
         ),
 
@@ -91,6 +118,7 @@ extension CommandTable {
         case "gaussian-learned": .gaussianLearned
         default: .bernoulli
         }
+        if try stackArgumentsGiven(context) { return try buildStackModel(context, likelihood: likelihood) }
         let configuration = VAEConfiguration(
             inputSize: session.workbench.dataset?.dimension ?? 784,
             encoderHidden: try context.arguments.intList("hidden"),
@@ -100,7 +128,12 @@ extension CommandTable {
             likelihood: likelihood)
         let seed = context.settings.seed
         var random = RandomSource(seed: seed, stream: .initialisation)
-        let model = try context.engine { () throws -> VAE<Float> in try VAE<Float>(configuration, random: &random) }
+        let initialization = Initialization(rawValue: try context.arguments.string("init")) ?? .pytorch
+        let model = try context.engine { () throws -> VAE<Float> in
+            guard initialization != .pytorch else { return try VAE<Float>(configuration, random: &random) }
+            try configuration.validate()
+            return try VAE<Float>(configuration.architecture, initialization: initialization, random: &random)
+        }
         let optimizer = try optimizer(named: context.arguments.string("optimizer"), for: model, learningRate: context.settings.lr)
         let trainer = Trainer(model: model, optimizer: optimizer, seed: seed)
         session.workbench.installModel(trainer, origin: "built by 'model' (seed \(seed))", command: context.invocation.sourceText)
@@ -109,7 +142,7 @@ extension CommandTable {
         report.dependency = .model
         report.addText("model \(configuration.summary): \(describe(configuration)); \(Format.grouped(model.parameters.count)) parameters")
         report.add(Quantity.count("parameters", model.parameters.count).jsonOnly)
-        report.addText("initialised like PyTorch's nn.Linear, U(±1/√fan_in), seed \(seed); optimiser \(optimizer.kind.name), lr \(Format.exact(optimizer.learningRate))")
+        report.addText("initialised \(initializationText(initialization)), seed \(seed); optimiser \(optimizer.kind.name), lr \(Format.exact(optimizer.learningRate))")
         report.addField("architecture", .string(configuration.summary))
         context.report(report)
     }
@@ -132,11 +165,25 @@ extension CommandTable {
     private static func openModel(_ context: CommandContext) throws(ScriptError) {
         let session = context.session
         let path = try context.arguments.path("file")
+        let given = try givenArchitecture(context)
         let (model, info, source) = try context.engine { () throws -> (model: VAE<Float>, info: CheckpointInfo, source: CheckpointSource) in
-            try Checkpoint.read(path: path, as: Float.self)
+            try Checkpoint.read(path: path, as: Float.self, architecture: given)
+        }
+        // The file's own record wins over encoder=/decoder=; a disagreement is a mistake to show.
+        if let given, info.architecture.encoder != given.encoder || info.architecture.decoder != given.decoder
+            || info.architecture.latentSize != given.latentSize || info.architecture.head != given.head {
+            throw context.failure(argument: "encoder", "\(path) records its own architecture, which differs from encoder=/decoder=: "
+                                  + "encoder \"\(LayerText.canonical(info.architecture.encoder))\", decoder \"\(LayerText.canonical(info.architecture.decoder))\"",
+                                  hint: "leave out encoder= and decoder=: the file's metadata says what it is")
         }
         // A model that cannot read the loaded data would leave every later command failing:
         // refuse it, and keep the current model, as for any failed open.
+        if let dataset = session.workbench.dataset, model.architecture.input.isImage, model.architecture.input != dataset.shape {
+            throw context.failure(
+                argument: "file",
+                "\(path) holds a model for examples of \(model.architecture.input.text), but the loaded data's are \(dataset.shape.text)",
+                hint: "load data of the model's shape first, or open a checkpoint made for this data")
+        }
         if let dataset = session.workbench.dataset, dataset.dimension != model.inputSize {
             throw context.failure(
                 argument: "file",
@@ -174,7 +221,7 @@ extension CommandTable {
         if let dataset = workbench.dataset {
             table.append(["data", "\(dataset.name): \(dataset.origin)"])
             table.append(["", dataset.splits.map { "\($0.name) \(Format.grouped($0.count))" }.joined(separator: ", ")
-                          + "; \(dataset.imageWidth)×\(dataset.imageHeight); \(dataset.binarization)"])
+                          + "; \(dataset.shapeText); \(dataset.binarization)"])
             report.addField("dataset", .string(dataset.name))
             for split in dataset.splits { report.addField(split.name, .int(split.count)) }
         } else {
@@ -198,6 +245,14 @@ extension CommandTable {
         table.append(["settings", "seed \(settings.seed), samples \(settings.samples), k \(settings.k), batch \(settings.batch), lr \(Format.exact(settings.lr))"])
         table.append(["BLAS", "OpenBLAS, \(BLASThreads.count) threads"])
         report.addTable(table)
+        if let trainer = workbench.trainer, let stack = architectureTable(trainer.model.architecture) {
+            report.addText("the model's layers, as torchsummary lists them (shapes are one example's, C×H×W):")
+            report.addTable(stack.table)
+            report.addText(stack.totals)
+            report.addField("encoder", .string(LayerText.canonical(trainer.model.architecture.encoder)))
+            report.addField("decoder", .string(LayerText.canonical(trainer.model.architecture.decoder)))
+            report.addField("head", .string(trainer.model.architecture.head.rawValue))
+        }
         // The default model is Bernoulli too, so say it before one is built.
         if let dataset = workbench.dataset, let note = greyLevelNote(workbench.model?.architecture.likelihood ?? .bernoulli, dataset) {
             report.addText(note)

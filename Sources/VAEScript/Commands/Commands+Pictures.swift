@@ -127,7 +127,7 @@ extension CommandTable {
                                   hint: "ask for at most \(split.count)")
         }
         let model = trainer.model
-        let shape = (width: dataset.imageWidth, height: dataset.imageHeight)
+        let shape = context.tileShape(model: model)
         var originals: [GreyImage?] = [], reconstructions: [GreyImage?] = []
         var done = 0
         while done < count {
@@ -184,7 +184,8 @@ extension CommandTable {
             z[row, dimension] = Float(value)
         }
         let means = model.decodeMean(z)
-        let grid = ImageGrid(means, tileWidth: dataset.imageWidth, tileHeight: dataset.imageHeight, columns: steps)
+        let shape = context.tileShape(model: model)
+        let grid = ImageGrid(means, tileWidth: shape.width, tileHeight: shape.height, columns: steps)
         // What the pictures show, as numbers: how far the ends of the strip differ, and whether the
         // dimension is used across the data (one example's KL cannot say).
         let change = (0..<model.inputSize).map { abs(Double(means[steps - 1, $0]) - Double(means[0, $0])) }.reduce(0, +) / Double(model.inputSize)

@@ -1,4 +1,5 @@
 import Foundation
+import VAEKit
 
 /// Tab completion, derived from the command table like everything else.
 ///
@@ -12,6 +13,7 @@ extension Session {
     /// functions in expressions.
     public func completions(line: String, cursor: Int) -> [String] {
         let context = CompletionContext(line: line, cursor: cursor)
+        if let layers = layerCandidates(context) { return Array(Set(layers)).sorted() }
         guard !context.partial.contains("\""), !context.partial.contains("'") else { return [] }
         return Array(Set(candidates(context))).sorted()
     }
@@ -105,6 +107,35 @@ extension Session {
         default:
             return []
         }
+    }
+
+    /// Inside a quoted `.layers` value (`encoder="Conv2d(1,32,3) Re`): layer names where a layer
+    /// starts, the layer's keywords (`stride=`) inside its parentheses. Nil when the word under the
+    /// cursor is no such value.
+    private func layerCandidates(_ context: CompletionContext) -> [String]? {
+        let partial = context.partial
+        guard let equals = partial.firstIndex(of: "="), let first = context.completedWords.first else { return nil }
+        let key = String(partial[..<equals])
+        let value = partial[partial.index(after: equals)...]
+        guard let quote = value.first, quote == "\"" || quote == "'" else { return nil }
+        let words = context.completedWords
+        let twoWords = words.count >= 2 ? commands.command(named: first + " " + words[1]) : nil
+        guard let spec = twoWords ?? commands.command(named: first), spec.argument(named: key)?.type == .layers else { return nil }
+        let name = String(value.reversed().prefix { $0.isLetter || $0.isNumber || $0 == "_" }.reversed())
+        let head = String(partial.dropLast(name.count))
+        // The innermost open call decides: inside one, its keywords; outside, layer names.
+        var depth = 0, layer = "", current = ""
+        for character in value.dropFirst().dropLast(name.count) {
+            if character.isLetter || character.isNumber || character == "_" { current.append(character); continue }
+            if character == "(" { depth += 1; if depth == 1 { layer = current } }
+            if character == ")" { depth = max(0, depth - 1) }
+            current = ""
+        }
+        if depth > 0 {
+            let keywords = (LayerSpec.signatures[layer] ?? []).map { $0.name + "=" }
+            return keywords.filter { $0.hasPrefix(name) }.map { head + $0 }
+        }
+        return LayerSpec.names.filter { $0.hasPrefix(name) }.map { head + $0 }
     }
 
     /// Variables and functions for the name being typed at the end of `partial` (`kl>=el` → `kl>=elbo`).
