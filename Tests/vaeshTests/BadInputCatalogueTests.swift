@@ -341,12 +341,12 @@ enum Catalogue {
                  error: "decoder= layers need encoder= layers too", at: "1:25"),
         BadInput("model: hidden= beside layers", "model latent=2 hidden=8 encoder=\"Flatten Linear(16,4)\" decoder=\"Linear(2,16)\"",
                  error: "hidden= is for the MLP form", at: "1:23"),
-        BadInput("open: a conv model for images of another shape", "open $D/wide-conv.safetensors",
+        BadInput("open: a conv model for images of another shape", "open /tmp/vaesh-catalogue-wide-conv.safetensors",
                  error: "holds a model for examples of 1×2×8, but the loaded data's are 1×4×4", at: "1:6",
                  after: """
                  load idx images=$D/wide.idx
                  model latent=2 encoder="Conv2d(1,2,3,padding=1) Flatten Linear(32,4)" decoder="Linear(2,16)"
-                 save $D/wide-conv.safetensors
+                 save /tmp/vaesh-catalogue-wide-conv.safetensors
                  load csv $D/tiny.csv test=$D/tiny-test.csv
                  model hidden=8 latent=2
                  """),
