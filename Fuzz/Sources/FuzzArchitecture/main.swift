@@ -37,11 +37,14 @@ public func fuzzArchitecture(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
         summary = try architecture.validate()
     } catch {
         checkOneLine(error.message)
-        switch error.place {
-        case .encoder(let index): check(index >= 0 && index < encoder.count, "encoder.\(index) of \(encoder.count) layers")
-        case .decoder(let index): check(index >= 0 && index < decoder.count, "decoder.\(index) of \(decoder.count) layers")
-        case .head, .model: break
+        // `model` points at the text of the layer named: it must be one that was written.
+        let written: [LayerCall]? = switch error.place {
+        case .encoder: encoder
+        case .decoder: decoder
+        case .head, .model: nil
         }
+        if let written, case .encoder(let index) = error.place { check(written.indices.contains(index), "\(error.place.text) of \(written.count)") }
+        if let written, case .decoder(let index) = error.place { check(written.indices.contains(index), "\(error.place.text) of \(written.count)") }
         return 0
     }
     for (calls, specs) in [(encoder, architecture.encoder), (decoder, architecture.decoder)] {

@@ -42,7 +42,6 @@ extension CommandTable {
     /// `model` with encoder= and decoder= layers: checked against the loaded data's shape, built,
     /// installed. Every error points at the layer's text; the current model is kept.
     static func buildStackModel(_ context: CommandContext, likelihood: Likelihood) throws(ScriptError) {
-        let session = context.session
         guard let encoder = try context.arguments.optionalLayers("encoder"),
               let decoder = try context.arguments.optionalLayers("decoder") else {
             throw .internalError("'model' built a stack without both stacks", at: context.location)
@@ -55,14 +54,9 @@ extension CommandTable {
         let model = try context.engine { () throws -> VAE<Float> in
             try VAE<Float>(architecture, initialization: initialization, random: &random)
         }
-        let optimizer = optimizer(named: try context.arguments.string("optimizer"), for: model, learningRate: context.settings.lr)
-        let trainer = Trainer(model: model, optimizer: optimizer, seed: seed)
-        session.workbench.installModel(trainer, origin: "built by 'model' (seed \(seed))", command: context.invocation.sourceText)
-        session.refreshPrompt()
-        var report = Report(command: "model")
-        report.dependency = .model
-        report.addText("model \(architecture.summary): \(describe(architecture)); \(Format.grouped(model.parameters.count)) parameters")
-        report.add(Quantity.count("parameters", model.parameters.count).jsonOnly)
+        let built = try installBuilt(model, described: describe(architecture), context)
+        var report = built.report
+        let optimizer = built.optimizer
         if head == .split, let last = encoder.last {
             report.addText("head: the encoder's last \(2 * latent) outputs (\(last.text)) split into [μ | log σ²]")
         } else if head == .twoLinear {
@@ -125,6 +119,22 @@ extension CommandTable {
             throw context.failure(argument: encoder == nil ? "decoder" : "encoder", "'open' needs both encoder= and decoder= layers, or neither",
                                   hint: "give the file's whole model, as for 'model'")
         }
+    }
+
+    /// Installs a model `model` just built, with a fresh optimiser (the `optimizer` argument), and
+    /// starts the report: the model in a few words and its parameter count.
+    static func installBuilt(_ model: VAE<Float>, described: String,
+                             _ context: CommandContext) throws(ScriptError) -> (report: Report, optimizer: Optimizer<Float>) {
+        let seed = context.settings.seed
+        let optimizer = optimizer(named: try context.arguments.string("optimizer"), for: model, learningRate: context.settings.lr)
+        context.session.workbench.installModel(Trainer(model: model, optimizer: optimizer, seed: seed),
+                                               origin: "built by 'model' (seed \(seed))", command: context.invocation.sourceText)
+        context.session.refreshPrompt()
+        var report = Report(command: "model")
+        report.dependency = .model
+        report.addText("model \(model.architecture.summary): \(described); \(Format.grouped(model.parameters.count)) parameters")
+        report.add(Quantity.count("parameters", model.parameters.count).jsonOnly)
+        return (report, optimizer)
     }
 
     /// The split head when the encoder ends with a Linear of 2Z outputs (the tutorials'

@@ -134,14 +134,9 @@ extension CommandTable {
             try configuration.validate()
             return try VAE<Float>(configuration.architecture, initialization: initialization, random: &random)
         }
-        let optimizer = try optimizer(named: context.arguments.string("optimizer"), for: model, learningRate: context.settings.lr)
-        let trainer = Trainer(model: model, optimizer: optimizer, seed: seed)
-        session.workbench.installModel(trainer, origin: "built by 'model' (seed \(seed))", command: context.invocation.sourceText)
-        session.refreshPrompt()
-        var report = Report(command: "model")
-        report.dependency = .model
-        report.addText("model \(configuration.summary): \(describe(configuration)); \(Format.grouped(model.parameters.count)) parameters")
-        report.add(Quantity.count("parameters", model.parameters.count).jsonOnly)
+        let built = try installBuilt(model, described: describe(configuration), context)
+        var report = built.report
+        let optimizer = built.optimizer
         report.addText("initialised \(initializationText(initialization)), seed \(seed); optimiser \(optimizer.kind.name), lr \(Format.exact(optimizer.learningRate))")
         report.addField("architecture", .string(configuration.summary))
         context.report(report)

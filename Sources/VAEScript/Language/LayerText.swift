@@ -70,11 +70,6 @@ private struct LayerParser {
     let end: SourceLocation
     var position = 0
 
-    init(characters: [LocatedCharacter], end: SourceLocation) {
-        self.characters = characters
-        self.end = end
-    }
-
     private var current: Character? { position < characters.count ? characters[position].character : nil }
     private var location: SourceLocation { position < characters.count ? characters[position].location : endLocation }
     /// Just past the last character (or `end` for an empty text).
