@@ -138,7 +138,15 @@ private func completeWord(
     let cursor = min(max(Int(rl_point), 0), line.utf8.count)
     // Candidates replace the word under the cursor, whose bounds libedit and the session agree
     // on; one that does not extend it would corrupt the line, so it is dropped.
-    let candidates = session.completions(line: line, cursor: cursor).filter { $0.hasPrefix(word) }
+    // Inside quotes (a layer in `encoder="Conv2d(1,8,3) Re`) libedit's word is the part after
+    // the last blank, while the session's starts at `encoder=`: drop the part libedit keeps.
+    let bytes = Array(line.utf8)
+    let start = min(session.completionWordStart(line: line, cursor: cursor), cursor)
+    let sessionWord = String(decoding: bytes[start..<cursor], as: UTF8.self)
+    let kept = sessionWord.hasSuffix(word) ? sessionWord.count - word.count : 0
+    let candidates = session.completions(line: line, cursor: cursor)
+        .map { $0.hasPrefix(sessionWord) ? String($0.dropFirst(kept)) : $0 }
+        .filter { $0.hasPrefix(word) }
     guard !candidates.isEmpty else { return nil }
 
     // A finished word gets a space after it; an option awaiting its value (`epochs=`) or a

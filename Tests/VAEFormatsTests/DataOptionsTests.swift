@@ -25,7 +25,8 @@ import VAEScript
             // Validation example 0 is file example 9.
             let image = try #require(dataset.validation).image(0)
             #expect(image[0] == Float(DataFixture.pixel(9, 0, 0)) / 255)
-            #expect(dataset.summary.hasSuffix("train 4, validation 3, test 4; 3×4; grey levels x/255"))
+            // 4 rows of 3 pixels: H×W, as PyTorch orders an image (C×H×W), not width first.
+            #expect(dataset.summary.hasSuffix("train 4, validation 3, test 4; 4×3; grey levels x/255"))
         }
     }
 
