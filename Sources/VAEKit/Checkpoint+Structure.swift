@@ -38,7 +38,7 @@ extension Checkpoint {
             return .incompatible(file: file, detail: "cannot recognise the VAE in the file: \(problem)", hint: lines.joined(separator: "\n  "))
         }
         if let unknown = state.modules.first(where: { $0.kind == .unknown }) {
-            throw refuse("the tensors of '\(unknown.name)' (\(unknown.tensors.keys.sorted().joined(separator: ", "))) are not a Linear, convolution or BatchNorm layer")
+            throw refuse("\(StateDictModules.listing(unknown.tensors.values.sorted { $0.name < $1.name })) are not a Linear, convolution or BatchNorm layer")
         }
         // The learned Gaussian variance, and nothing else, may sit outside a module.
         var learnedVariance = false
@@ -63,7 +63,8 @@ extension Checkpoint {
         var head: (mean: StateDictModules.Module, variance: StateDictModules.Module)?
         if let mean = means.first, let variance = variances.first {
             guard case .linear(let input, let latent, _) = mean.kind, variance.kind == mean.kind else {
-                throw refuse("the heads '\(mean.name)' and '\(variance.name)' are not two Linear layers of the same shape")
+                let both = [mean, variance].map { StateDictModules.listing($0.tensors.values.sorted { $0.name < $1.name }) }
+                throw refuse("the heads are not two Linear layers of the same shape: \(both[0]) but \(both[1])")
             }
             head = (mean, variance)
             understood.append("'\(mean.name)' gives μ and '\(variance.name)' the variance: Z = \(latent) from \(input) features")

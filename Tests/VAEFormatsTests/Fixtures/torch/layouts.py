@@ -87,23 +87,23 @@ class MuVar(nn.Module):
 
 
 class PyroEncoder(nn.Module):
-    def __init__(self):
+    def __init__(self, d, h, z):
         super().__init__()
-        self.fc1, self.fc21, self.fc22 = nn.Linear(16, 8), nn.Linear(8, 3), nn.Linear(8, 3)
+        self.fc1, self.fc21, self.fc22 = nn.Linear(d, h), nn.Linear(h, z), nn.Linear(h, z)
 
 
 class PyroDecoder(nn.Module):
-    def __init__(self):
+    def __init__(self, d, h, z):
         super().__init__()
-        self.fc3, self.fc21 = nn.Linear(3, 8), nn.Linear(8, 16)
+        self.fc3, self.fc21 = nn.Linear(z, h), nn.Linear(h, d)
 
 
 class Pyro(nn.Module):
     """Pyro's VAE tutorial: softplus hidden layers, z_scale = exp(fc22(hidden)), sigmoid output."""
 
-    def __init__(self):
+    def __init__(self, d=16, h=8, z=3):
         super().__init__()
-        self.encoder, self.decoder = PyroEncoder(), PyroDecoder()
+        self.encoder, self.decoder = PyroEncoder(d, h, z), PyroDecoder(d, h, z)
 
     def encode(self, x):
         h = F.softplus(self.encoder.fc1(x))
@@ -232,6 +232,10 @@ def write_layouts():
     torch.manual_seed(6)
     write("conv", Conv(), "logvar", {}, pt("conv"), d=64, input_shape=[1, 8, 8], train=True)
     refusals()
+    # The lesson's file (scripts/examples/your-own-model.vae opens it as vae.pt): Pyro's VAE for
+    # MNIST, 784-8-2 so it stays small, as PyTorch initialised it.
+    torch.manual_seed(10)
+    pt("pyro_mnist")(Pyro(784, 8, 2))
     for name in sorted(os.listdir(HERE)):
         print(f"layouts/{name}: {os.path.getsize(os.path.join(HERE, name))} bytes")
 
