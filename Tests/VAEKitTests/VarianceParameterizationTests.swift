@@ -64,17 +64,8 @@ struct VarianceParameterizationTests {
             makeSigmaHeadPositive(model, head: head)
             let x = randomMatrix(3, 6, seed: 12)
             for weights in [ObjectiveWeights.reconstructionOnly, .klOnly, .loss()] {
-                let noise = RandomSource(seed: 13)
-                var draw = noise
-                model.computeGradients(x, rows: 3, samples: 2, weights: weights, random: &draw, updateRunningStatistics: false)
-                let analytic = model.parameters.gradients.elements
-                for slot in model.parameters.slots {
-                    let numeric = numericalGradient(model, slot: slot) {
-                        var replay = noise
-                        return model.objective(x, rows: 3, samples: 2, weights: weights, random: &replay)
-                    }
-                    let error = worstError(Array(analytic[slot.offset..<slot.offset + slot.count]), numeric)
-                    #expect(error < GradientTests.tolerance, "\(variance) \(head) \(weights) \(slot.name): error \(error)")
+                for (slot, error) in gradientErrors(model, x, rows: 3, samples: 2, weights: weights, seed: 13) {
+                    #expect(error < GradientTests.tolerance, "\(variance) \(head) \(weights) \(slot): error \(error)")
                 }
             }
         }
