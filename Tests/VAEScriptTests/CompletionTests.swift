@@ -52,7 +52,6 @@ struct CompletionTests {
         #expect(complete("model latent=2 decoder=\"Linear(2,64) ReLU ConvTranspose2d(1,1,3,str") == ["decoder=\"Linear(2,64) ReLU ConvTranspose2d(1,1,3,stride="])
         #expect(complete("model encoder=\"Conv2d(1,32,3,out") == ["encoder=\"Conv2d(1,32,3,out_channels="])
         #expect(complete("model encoder='Flatten Lin") == ["encoder='Flatten Linear"])
-        #expect(complete("open vae.pt encoder=\"Flat") == ["encoder=\"Flatten"])
         // Not a layers argument: no completion inside its quotes.
         #expect(complete("echo \"Re") == [])
         // After the value, options again.

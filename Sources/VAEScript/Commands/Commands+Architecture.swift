@@ -98,29 +98,6 @@ extension CommandTable {
         return architecture
     }
 
-    /// For `open`: the architecture its encoder=/decoder= arguments give, for a PyTorch file
-    /// without vaesh metadata; nil when they are not given.
-    static func givenArchitecture(_ context: CommandContext) throws(ScriptError) -> VAEArchitecture? {
-        let encoder = try context.arguments.optionalLayers("encoder"), decoder = try context.arguments.optionalLayers("decoder")
-        switch (encoder, decoder) {
-        case (nil, nil):
-            for option in ["latent", "head"] where context.arguments.isGiven(option) {
-                throw context.failure(argument: option, "\(option)= describes the layers given with encoder= and decoder=",
-                                      hint: "give the file's layers too, as for 'model'")
-            }
-            return nil
-        case (let encoder?, let decoder?):
-            guard context.arguments.isGiven("latent") else {
-                throw context.failure(argument: "encoder", "with encoder= and decoder=, 'open' needs latent= too",
-                                      hint: "the latent size Z of the file's model, e.g. latent=2")
-            }
-            return try stackArchitecture(context, encoder: encoder, decoder: decoder, likelihood: .bernoulli)
-        default:
-            throw context.failure(argument: encoder == nil ? "decoder" : "encoder", "'open' needs both encoder= and decoder= layers, or neither",
-                                  hint: "give the file's whole model, as for 'model'")
-        }
-    }
-
     /// Installs a model `model` just built, with a fresh optimiser (the `optimizer` argument), and
     /// starts the report: the model in a few words and its parameter count.
     static func installBuilt(_ model: VAE<Float>, described: String,
