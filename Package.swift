@@ -18,17 +18,19 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+        // The zip container of PyTorch's checkpoints (read and written by VAEFormats only).
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // MARK: - System libraries (one shim each; the only places that touch C)
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
-        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLibz", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
 
         // MARK: - Libraries
         // The bytes on disk: a leaf that imports nothing of ours (and no BLAS). The MNIST subset is
         // compiled in (EmbeddedMNIST+Data.swift), not a resource: a bundle is not found beside a copied binary.
-        .target(name: "VAEFormats", dependencies: ["CZlib"], exclude: ["README.md", "EmbeddedMNIST.md"]),
+        .target(name: "VAEFormats", dependencies: ["CLibz", "ZIPFoundation"], exclude: ["README.md", "EmbeddedMNIST.md"]),
         // The engine: the math, on BLAS. It opens no file; the language hands it what the formats read.
         .target(
             name: "VAEKit",
@@ -54,7 +56,7 @@ let package = Package(
         // own files opening with PyTorch's numbers.
         .testTarget(name: "VAEFormatsTests", dependencies: ["VAEFormats", "VAEKit", "VAEScript", "TestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "VAEKitTests", dependencies: ["VAEKit", "TestSupport"]),
+        .testTarget(name: "VAEKitTests", dependencies: ["VAEKit", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VAEScriptTests", dependencies: ["VAEScript", "VAEFormats", "TestSupport"], resources: [.copy("Scripts")]),
         .testTarget(name: "vaeshTests", dependencies: ["TestSupport"]),
     ]

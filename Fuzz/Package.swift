@@ -23,9 +23,14 @@ let package = Package(
             .product(name: "VAEFormats", package: "vaesh"),
         ]),
 
+        // MARK: - The engine
+        .executableTarget(name: "FuzzModel", dependencies: ["FuzzSupport", .product(name: "VAEKit", package: "vaesh")]),
+
         // MARK: - The file formats (the formats module alone: no engine, no BLAS)
         .executableTarget(name: "FuzzIDX", dependencies: ["FuzzSupport", .product(name: "VAEFormats", package: "vaesh")]),
         .executableTarget(name: "FuzzCSV", dependencies: ["FuzzSupport", .product(name: "VAEFormats", package: "vaesh")]),
         .executableTarget(name: "FuzzSafeTensors", dependencies: ["FuzzSupport", .product(name: "VAEFormats", package: "vaesh")]),
+        .executableTarget(name: "FuzzTorchPickle", dependencies: ["FuzzSupport", .product(name: "VAEFormats", package: "vaesh")]),
+        .executableTarget(name: "FuzzTorchCheckpoint", dependencies: ["FuzzSupport", .product(name: "VAEFormats", package: "vaesh")]),
     ]
 )

@@ -22,6 +22,24 @@ extension DescribedError {
     public var description: String { message }
 }
 
+/// A format's error about one file: its message is `<file>: <problem>`, the name escaped by
+/// `Quoting.shown`, unless the error wraps the file system's own `FileError`, whose message names
+/// the file already.
+public protocol FileFormatError: DescribedError {
+    /// The file, as the caller named it.
+    var file: String { get }
+    /// The message without the file name.
+    var problem: String { get }
+    /// The file system's error this one wraps, if it does.
+    var fileError: FileError? { get }
+}
+
+extension FileFormatError {
+    public var message: String {
+        fileError?.message ?? "\(Quoting.shown(file)): \(problem)"
+    }
+}
+
 /// Why a file could not be opened, read, listed or saved: the one error for the file system.
 ///
 /// Formats wrap it (`IDXError.file`, `SafeTensorsError.file`, …) when reading fails before their

@@ -1,17 +1,20 @@
 /// The checks of a safetensors header and the conversion of its data: `SafeTensorsFile.read`
 /// and `decode` go through `SafeTensorsLayout`.
 
-/// The element types VAEKit reads, with their safetensors names.
+/// The element types vaesh reads from safetensors files, by their safetensors names.
 enum SafeTensorsDType: String {
     case f64 = "F64", f32 = "F32", f16 = "F16", bf16 = "BF16"
 
-    var size: Int {
+    var type: TensorDType {
         switch self {
-        case .f64: 8
-        case .f32: 4
-        case .f16, .bf16: 2
+        case .f64: .float64
+        case .f32: .float32
+        case .f16: .float16
+        case .bf16: .bfloat16
         }
     }
+
+    var size: Int { type.size }
 
     /// The format's other dtypes (safetensors 0.8): refused, but named as valid in the error.
     static let unsupportedNames: Set<String> = [
@@ -148,7 +151,7 @@ struct SafeTensorsLayout {
                 detail: "\"data_offsets\" is \(offsetsValue.excerpt), expected [begin, end] with non-negative integers")
         }
 
-        guard let count = SafeTensor.elementCount(shape) else {
+        guard let count = StoredTensor.elementCount(shape) else {
             throw .sizeOverflow(file: file, tensor: name, shape: shape)
         }
         return Entry(name: name, type: type, shape: shape, count: count, begin: begin, end: end)
@@ -193,28 +196,9 @@ struct SafeTensorsLayout {
     func makeFile(data: UnsafeRawBufferPointer) -> SafeTensorsFile {
         let tensors = entries.map { entry in
             let bytes = UnsafeRawBufferPointer(rebasing: data[entry.begin ..< entry.end])
-            return SafeTensor(name: entry.name, shape: entry.shape,
-                              values: Self.floats(from: bytes, type: entry.type, count: entry.count))
+            let values = entry.type.type.elements(count: entry.count, from: bytes, indices: 0 ..< entry.count).values
+            return StoredTensor(name: entry.name, shape: entry.shape, dtype: entry.type.type, values: values)
         }
         return SafeTensorsFile(tensors: tensors, metadata: metadata, fileName: file)
-    }
-
-    private static func floats(from bytes: UnsafeRawBufferPointer, type: SafeTensorsDType, count: Int) -> [Float] {
-        [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            for index in 0 ..< count {
-                let offset = index * type.size
-                buffer[index] = switch type {
-                case .f32:
-                    Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
-                case .f64:
-                    Float(Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))))
-                case .f16:
-                    HalfPrecision.float(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
-                case .bf16:
-                    HalfPrecision.float(bfloat16: UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
-                }
-            }
-            initialized = count
-        }
     }
 }

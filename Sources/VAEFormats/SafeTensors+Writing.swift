@@ -16,7 +16,7 @@ extension SafeTensorsFile {
         for tensor in tensors {
             precondition(tensor.name != "__metadata__", "SafeTensorsFile: '__metadata__' is not a tensor name")
             precondition(names.insert(tensor.name).inserted, "SafeTensorsFile: tensor '\(tensor.name)' appears twice")
-            precondition(SafeTensor.elementCount(tensor.shape) == tensor.values.count,
+            precondition(StoredTensor.elementCount(tensor.shape) == tensor.values.count,
                          "SafeTensorsFile: tensor '\(tensor.name)' has \(tensor.values.count) values for shape \(tensor.shape)")
             let end = offset + 4 * tensor.values.count
             members.append((tensor.name, .object([

@@ -17,60 +17,29 @@
 // Files: this one (the types and reading), `SafeTensors+Layout.swift` (the header's checks),
 // `SafeTensors+Writing.swift`, `SafeTensorsError.swift`.
 
-/// One named tensor from a safetensors file, in Float32 whatever its dtype on disk.
-public struct SafeTensor: Sendable, Equatable {
-    /// The tensor's key in the header, e.g. "fc1.weight".
-    public var name: String
-    /// Dimensions, outermost first (PyTorch's `Linear.weight` is [out, in]). [] is a scalar.
-    public var shape: [Int]
-    /// The elements in row-major order; `shape`'s product of them.
-    public var values: [Float]
-
-    /// A tensor; `values.count` must equal the product of `shape` (a programmer error otherwise).
-    public init(name: String, shape: [Int], values: [Float]) {
-        precondition(SafeTensor.elementCount(shape) == values.count,
-                     "SafeTensor '\(name)': \(values.count) values for shape \(shape)")
-        self.name = name
-        self.shape = shape
-        self.values = values
-    }
-
-    /// The product of `shape`, or nil if a dimension is negative or the product overflows.
-    public static func elementCount(_ shape: [Int]) -> Int? {
-        var count = 1
-        for dimension in shape {
-            guard dimension >= 0 else { return nil }
-            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
-            guard !overflow else { return nil }
-            count = product
-        }
-        return count
-    }
-}
-
 /// The tensors and metadata of one safetensors file.
 ///
 /// Reading accepts F32, and converts F64, F16 and BF16 to Float: F16 and BF16 exactly (every
 /// value is a Float); F64 rounded to the nearest Float, so magnitudes beyond ±3.4e38 become
-/// ±infinity and tiny ones lose precision or flush to zero, as `Float(_: Double)` does. Integer,
-/// boolean and 8/6/4-bit float dtypes are refused with an error naming the dtype. Writing always
-/// produces F32.
+/// ±infinity and tiny ones lose precision or flush to zero, as `Float(_: Double)` does. Each
+/// `StoredTensor` keeps the dtype it had. Integer, boolean and 8/6/4-bit float dtypes are refused
+/// with an error naming the dtype. Writing always produces F32.
 public struct SafeTensorsFile: Sendable {
     /// The tensors, in file order (sorted by data offset). `write` keeps this order.
-    public var tensors: [SafeTensor]
+    public var tensors: [StoredTensor]
     /// The `__metadata__` strings; empty when the file has none (as PyTorch writes it).
     public var metadata: [String: String]
     /// The name errors use: the path it was read from, or the name given to `decode`/`init`.
     public var fileName: String
 
-    public init(tensors: [SafeTensor], metadata: [String: String] = [:], fileName: String = "checkpoint") {
+    public init(tensors: [StoredTensor], metadata: [String: String] = [:], fileName: String = "checkpoint") {
         self.tensors = tensors
         self.metadata = metadata
         self.fileName = fileName
     }
 
     /// The tensor called `name`, or nil. A linear search: files hold tens of tensors.
-    public subscript(name: String) -> SafeTensor? {
+    public subscript(name: String) -> StoredTensor? {
         tensors.first { $0.name == name }
     }
 

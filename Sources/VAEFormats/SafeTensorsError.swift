@@ -4,7 +4,7 @@
 /// names and values from the file are escaped so a hostile tensor name cannot break the line.
 /// Offsets and sizes are in bytes; `data_offsets` count from the start of the data section, as the
 /// format defines them.
-public enum SafeTensorsError: DescribedError, Equatable {
+public enum SafeTensorsError: FileFormatError, Equatable {
     /// The file could not be opened or read.
     case file(FileError)
 
@@ -72,13 +72,13 @@ public enum SafeTensorsError: DescribedError, Equatable {
         }
     }
 
-    public var message: String {
-        if case .file(let error) = self { return error.message }
-        return "\(Quoting.shown(file)): \(problem)"
+    public var fileError: FileError? {
+        if case .file(let error) = self { return error }
+        return nil
     }
 
     /// The message without the file name.
-    private var problem: String {
+    public var problem: String {
         typealias Q = Quoting
         return switch self {
         case .file(let error):

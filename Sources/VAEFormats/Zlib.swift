@@ -1,9 +1,10 @@
-import CZlib
+import CLibz
 
 /// The one door to zlib: gunzip for IDX and CSV files, gzip and zlib-format deflate for
 /// writers (a PNG's IDAT stream is zlib format), and CRC-32 (a PNG chunk's checksum).
 ///
-/// Foundation on Linux has no gzip, hence zlib. Nothing else in vaesh imports CZlib.
+/// Foundation on Linux has no gzip, hence zlib. Nothing else in vaesh imports CLibz. (ZIPFoundation
+/// brings a zlib module of its own named CZlib, so ours may not have that name.)
 public enum Zlib {
     /// Why a stream could not be inflated; the caller adds the file name.
     public enum Failure: Error, Equatable {
@@ -77,7 +78,7 @@ public enum Zlib {
         var offset = 0
         while offset < bytes.count {
             let chunk = min(bytes.count - offset, Int(UInt32.max))
-            result = CZlib.crc32(result, base + offset, uInt(chunk))
+            result = CLibz.crc32(result, base + offset, uInt(chunk))
             offset += chunk
         }
         return UInt32(truncatingIfNeeded: result)
@@ -99,6 +100,55 @@ public enum Zlib {
             output.append(contentsOf: chunk[0..<count])
             if count < chunkSize { return output }
         }
+    }
+}
+
+extension Zlib {
+    /// A raw deflate stream (a zip entry's data), which must inflate to exactly `size` bytes and
+    /// end where `compressed` ends. The output is allocated once, at `size`, which the caller has
+    /// checked (a zip entry's declared size, at most 1032 times its compressed size).
+    static func inflateRaw(_ compressed: UnsafeRawBufferPointer, size: Int) throws(Failure) -> [UInt8] {
+        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        defer { stream.deinitialize(count: 1); stream.deallocate() }
+        // −15: a raw stream (no zlib or gzip header), as zip entries hold.
+        guard inflateInit2_(stream, -15, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw .corrupt("zlib could not start")
+        }
+        defer { inflateEnd(stream) }
+        // One byte at least: zlib refuses a null output pointer even with no room asked for.
+        var output = [UInt8](repeating: 0, count: max(size, 1))
+        var status: Int32 = Z_OK
+        var consumed = 0, produced = 0
+        guard let input = compressed.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+            throw .truncated
+        }
+        try output.withUnsafeMutableBufferPointer { (out: inout UnsafeMutableBufferPointer<UInt8>) throws(Failure) in
+            // A stream longer than `size` fills the output without ending: zlib then reports
+            // Z_BUF_ERROR with the output full, which is the check.
+            repeat {
+                let inputChunk = min(compressed.count - consumed, Int(UInt32.max))
+                let outputChunk = min(size - produced, Int(UInt32.max))
+                stream.pointee.next_in = UnsafeMutablePointer(mutating: input + consumed)
+                stream.pointee.avail_in = UInt32(inputChunk)
+                stream.pointee.next_out = out.baseAddress.map { $0 + produced }
+                stream.pointee.avail_out = UInt32(outputChunk)
+                status = CLibz.inflate(stream, Z_NO_FLUSH)
+                consumed += inputChunk - Int(stream.pointee.avail_in)
+                produced += outputChunk - Int(stream.pointee.avail_out)
+                switch status {
+                case Z_OK, Z_STREAM_END: break
+                case Z_BUF_ERROR:
+                    throw produced == size ? .corrupt("more data than the \(size) bytes declared") : .truncated
+                default:
+                    throw .corrupt(stream.pointee.msg.map { String(cString: $0) } ?? "zlib error \(status)")
+                }
+            } while status != Z_STREAM_END
+        }
+        guard produced == size else { throw .corrupt("\(produced) bytes where \(size) were declared") }
+        guard consumed == compressed.count else { throw .corrupt("\(compressed.count - consumed) bytes after the end of the stream") }
+        if size == 0 { output.removeAll() }
+        return output
     }
 }
 

@@ -5,7 +5,7 @@ import Foundation
 public struct NamedTensor: Sendable, Equatable {
     /// The name in PyTorch's `state_dict`, e.g. "fc1.weight".
     public var name: String
-    /// Dimensions, outermost first (`Linear.weight` is [out, in]).
+    /// Dimensions, outermost first (`Linear.weight` is [out, in]; `num_batches_tracked` is []).
     public var shape: [Int]
     /// The elements in row-major order.
     public var values: [Float]
@@ -20,9 +20,9 @@ public struct NamedTensor: Sendable, Equatable {
 
 /// What a checkpoint says about where a model came from, besides its tensors.
 public struct CheckpointInfo: Sendable, Equatable {
-    public var configuration: VAEConfiguration
-    /// "vaesh" for files this engine wrote (with metadata), "pytorch" for files recognised from
-    /// their tensor names and shapes alone.
+    public var architecture: VAEArchitecture
+    /// "vaesh" for files this engine wrote (with metadata), "pytorch" for files without it (their
+    /// architecture recognised from tensor names and shapes, or given by the caller).
     public var origin: String
     public var seed: UInt64?
     public var epochs: Int?
@@ -36,71 +36,132 @@ public struct CheckpointInfo: Sendable, Equatable {
 /// Models as named tensors and metadata, and back: the engine's half of a checkpoint (the formats
 /// module reads and writes the file).
 ///
-/// Tensors use the names of the pytorch/examples VAE (see `ParameterLayout`), so that example's
-/// `state_dict` maps one to one. The configuration, seed and progress go into the metadata under
-/// `vaesh.*` keys; tensors without them are recognised from their names and shapes.
+/// Tensors carry PyTorch's `state_dict` names (see `ParameterNaming`), parameters and buffers
+/// alike, in `state_dict` order. The metadata records the whole architecture (`vaesh.model`, JSON),
+/// so a file vaesh wrote always reopens as exactly that model; its layers are also spelled out in
+/// their canonical text for a person reading the file. Files of earlier versions (`vaesh.configuration`,
+/// an MLP) still open, and so do files without metadata: the pytorch/examples layout is recognised
+/// from its names and shapes, any other layout needs the caller to say its architecture.
 public enum Checkpoint {
     static let formatKey = "vaesh.format"
+    static let modelKey = "vaesh.model"
+    /// The MLP description files of format 1 carry (and MLP files still do, for older readers).
     static let configurationKey = "vaesh.configuration"
 
-    /// `model`'s tensors in the order of its parameter block, and the metadata that lets it be
-    /// rebuilt exactly (and, when given, the seed and the training progress).
+    /// `model`'s tensors in `state_dict` order, and the metadata that lets it be rebuilt exactly
+    /// (and, when given, the seed and the training progress).
     public static func contents<T>(of model: VAE<T>, seed: UInt64? = nil, epochs: Int? = nil,
                                    steps: Int? = nil) -> (tensors: [NamedTensor], metadata: [String: String]) {
-        var metadata: [String: String] = [formatKey: "1"]
-        if let data = try? JSONEncoder.sorted.encode(model.configuration), let text = String(data: data, encoding: .utf8) {
-            metadata[configurationKey] = text
+        let architecture = model.architecture
+        var metadata: [String: String] = [formatKey: "2"]
+        metadata[modelKey] = json(architecture)
+        if let configuration = architecture.mlpConfiguration, architecture.input == .vector(configuration.inputSize) {
+            metadata[configurationKey] = json(configuration)
+            metadata["vaesh.activation"] = configuration.activation.rawValue
         }
-        metadata["vaesh.architecture"] = model.configuration.summary
-        metadata["vaesh.likelihood"] = model.configuration.likelihood.summary
-        metadata["vaesh.activation"] = model.configuration.activation.rawValue
+        metadata["vaesh.architecture"] = architecture.summary
+        metadata["vaesh.input"] = architecture.input.text
+        metadata["vaesh.encoder"] = architecture.encoder.map(\.description).joined(separator: " ")
+        metadata["vaesh.head"] = architecture.head.rawValue
+        metadata["vaesh.latent"] = String(architecture.latentSize)
+        metadata["vaesh.decoder"] = architecture.decoder.map(\.description).joined(separator: " ")
+        metadata["vaesh.likelihood"] = architecture.likelihood.summary
         if let seed { metadata["vaesh.seed"] = String(seed) }
         if let epochs { metadata["vaesh.epochs"] = String(epochs) }
         if let steps { metadata["vaesh.steps"] = String(steps) }
-        let tensors = model.parameters.slots.map { slot in
-            NamedTensor(name: slot.name, shape: slot.shape, values: model.parameters.values(of: slot).map { Float($0) })
+        var byName: [String: NamedTensor] = [:]
+        for slot in model.parameters.slots {
+            byName[slot.name] = NamedTensor(name: slot.name, shape: slot.shape, values: model.parameters.values(of: slot).map { Float($0) })
         }
-        return (tensors, metadata)
+        for slot in model.buffers.slots {
+            byName[slot.name] = NamedTensor(name: slot.name, shape: slot.shape, values: model.buffers.values(of: slot).map { Float($0) })
+        }
+        return (model.stateOrder.compactMap { byName[$0] }, metadata)
     }
 
-    /// The model `tensors` and `metadata` describe: its configuration from the metadata when
-    /// present, otherwise recognised from the tensors; every tensor the model needs is checked for
-    /// presence and shape, and none may be left over. `file` names the source in errors.
-    public static func model<T: VAEScalar>(from tensors: [NamedTensor], metadata: [String: String],
-                                           file: String) throws(CheckpointError) -> (model: VAE<T>, info: CheckpointInfo) {
-        var info: CheckpointInfo
-        if let text = metadata[configurationKey] {
-            guard let data = text.data(using: .utf8),
-                  let configuration = try? JSONDecoder().decode(VAEConfiguration.self, from: data) else {
-                throw .incompatible(file: file, detail: "metadata '\(configurationKey)' is not a valid model configuration", hint: nil)
-            }
-            info = CheckpointInfo(configuration: configuration, origin: "vaesh", seed: metadata["vaesh.seed"].flatMap { UInt64($0) },
-                                  epochs: metadata["vaesh.epochs"].flatMap { Int($0) },
-                                  steps: metadata["vaesh.steps"].flatMap { Int($0) }, assumptions: [], metadata: metadata)
-        } else {
-            info = try recognise(tensors, metadata: metadata, file: file)
-        }
+    /// The model `tensors` and `metadata` describe: its architecture from the metadata when
+    /// present, else `architecture` when the caller gives one, else recognised from the tensors
+    /// (the pytorch/examples layout only). Every tensor the model needs is checked for presence
+    /// and shape, and none may be left over. `file` names the source in errors.
+    public static func model<T: VAEScalar>(from tensors: [NamedTensor], metadata: [String: String], file: String,
+                                           architecture given: VAEArchitecture? = nil) throws(CheckpointError) -> (model: VAE<T>, info: CheckpointInfo) {
+        var info = try describe(tensors, metadata: metadata, file: file, given: given)
+        let summary: ArchitectureSummary, layout: ModelLayout
         do {
-            try info.configuration.validate()
+            summary = try info.architecture.validate()
+            layout = try ModelLayout(info.architecture, summary: summary)
         } catch {
-            throw .incompatible(file: file, detail: error.message, hint: nil)
+            throw .incompatible(file: file, detail: error.message, hint: error.hint)
         }
-        let layout = ParameterLayout(info.configuration)
-        var byName: [String: [Float]] = [:]
-        for slot in layout.slots {
-            byName[slot.name] = try require(slot.name, shape: slot.shape, in: tensors, file: file).values
+        var parameterValues: [String: [Float]] = [:], bufferValues: [String: [Float]] = [:]
+        for slot in layout.parameters.slots {
+            parameterValues[slot.name] = try require(slot.name, shape: slot.shape, in: tensors, file: file).values
         }
-        let expected = Set(layout.slots.map(\.name))
+        for slot in layout.buffers.slots {
+            // PyTorch before 0.4.1 kept no batch count, and nothing here reads it: 0 when absent.
+            if slot.name.hasSuffix(".num_batches_tracked") {
+                guard let tensor = tensors.first(where: { $0.name == slot.name }) else { continue }
+                guard tensor.values.count == 1 else {
+                    throw .shapeMismatch(file: file, tensor: slot.name, shape: tensor.shape, expected: slot.shape)
+                }
+                bufferValues[slot.name] = tensor.values
+                continue
+            }
+            bufferValues[slot.name] = try require(slot.name, shape: slot.shape, in: tensors, file: file).values
+        }
+        let expected = Set(layout.parameters.slots.map(\.name) + layout.buffers.slots.map(\.name))
         if let extra = tensors.map(\.name).first(where: { !expected.contains($0) }) {
-            throw .incompatible(file: file, detail: "unexpected tensor \(CheckpointError.quoted(extra)) for a \(info.configuration.summary) model",
-                                hint: "vaesh reads the pytorch/examples VAE layout (fc1, fc21, fc22, fc3, fc4) and its deeper variants")
+            let hint = info.architecture.mlpConfiguration != nil
+                ? "vaesh reads the pytorch/examples VAE layout (fc1, fc21, fc22, fc3, fc4) and its deeper variants"
+                : "the architecture has no layer with this tensor"
+            throw .incompatible(file: file, detail: "unexpected tensor \(CheckpointError.quoted(extra)) for a \(info.architecture.summary) model",
+                                hint: hint)
         }
         do {
-            let model = try VAE<T>(info.configuration) { slot in (byName[slot.name] ?? []).map { T($0) } }
+            let model = try VAE<T>(info.architecture, values: { slot in (parameterValues[slot.name] ?? []).map { T($0) } },
+                                   buffers: { slot in bufferValues[slot.name].map { $0.map { T($0) } } })
+            info.architecture = model.architecture
             return (model, info)
         } catch {
-            throw .incompatible(file: file, detail: error.message, hint: nil)
+            throw .incompatible(file: file, detail: error.message, hint: error.hint)
         }
+    }
+
+    /// The architecture and provenance the metadata records, or the caller gives, or the tensors show.
+    private static func describe(_ tensors: [NamedTensor], metadata: [String: String], file: String,
+                                 given: VAEArchitecture?) throws(CheckpointError) -> CheckpointInfo {
+        func recorded(_ architecture: VAEArchitecture) throws(CheckpointError) -> CheckpointInfo {
+            if let given, given != architecture {
+                throw .incompatible(file: file, detail: "the file records a \(architecture.summary) model, not the architecture given",
+                                    hint: "open it without giving an architecture")
+            }
+            return CheckpointInfo(architecture: architecture, origin: "vaesh", seed: metadata["vaesh.seed"].flatMap { UInt64($0) },
+                                  epochs: metadata["vaesh.epochs"].flatMap { Int($0) },
+                                  steps: metadata["vaesh.steps"].flatMap { Int($0) }, assumptions: [], metadata: metadata)
+        }
+        if let text = metadata[modelKey] {
+            guard let architecture = decode(VAEArchitecture.self, from: text) else {
+                throw .incompatible(file: file, detail: "metadata '\(modelKey)' is not a valid architecture", hint: nil)
+            }
+            return try recorded(architecture)
+        }
+        if let text = metadata[configurationKey] {
+            guard let configuration = decode(VAEConfiguration.self, from: text) else {
+                throw .incompatible(file: file, detail: "metadata '\(configurationKey)' is not a valid model configuration", hint: nil)
+            }
+            do { try configuration.validate() } catch { throw .incompatible(file: file, detail: error.message, hint: nil) }
+            return try recorded(configuration.architecture)
+        }
+        if let given {
+            return CheckpointInfo(architecture: given, origin: "pytorch", seed: nil, epochs: nil, steps: nil,
+                                  assumptions: [], metadata: metadata)
+        }
+        if !tensors.contains(where: { $0.name == "fc1.weight" }), let first = tensors.first(where: { $0.name.contains(".") }),
+           first.name.split(separator: ".").count >= 3 {
+            throw .incompatible(file: file, detail: "the file does not say its architecture (no vaesh metadata), and its tensors (\(CheckpointError.quoted(first.name)), …) are not the pytorch/examples layout",
+                                hint: "give the architecture to open it with, as written for 'model'")
+        }
+        return try recognise(tensors, metadata: metadata, file: file)
     }
 
     /// The tensor called `name`, which must have exactly `shape`.
@@ -114,9 +175,9 @@ public enum Checkpoint {
         return tensor
     }
 
-    /// The configuration of tensors without vaesh metadata, from their names and shapes:
-    /// fc1[_k] are the encoder's hidden layers, fc21/fc22 the heads, fc3[_k] the decoder's hidden
-    /// layers, fc4 the output, and `logvar_x` a learned Gaussian variance.
+    /// The MLP of tensors without vaesh metadata, from their names and shapes: fc1[_k] are the
+    /// encoder's hidden layers, fc21/fc22 the heads, fc3[_k] the decoder's hidden layers, fc4 the
+    /// output, and `logvar_x` a learned Gaussian variance.
     static func recognise(_ tensors: [NamedTensor], metadata: [String: String], file: String) throws(CheckpointError) -> CheckpointInfo {
         func tensor(_ name: String) -> NamedTensor? { tensors.first { $0.name == name } }
         func shape(_ name: String) throws(CheckpointError) -> [Int] {
@@ -145,18 +206,21 @@ public enum Checkpoint {
             inputSize: input, encoderHidden: encoderHidden, latentSize: latent,
             decoderHidden: decoderHidden == encoderHidden.reversed() ? nil : decoderHidden,
             activation: .relu, likelihood: learned ? .gaussianLearned : .bernoulli)
+        do { try configuration.validate() } catch { throw .incompatible(file: file, detail: error.message, hint: nil) }
         var assumptions = ["activation relu (the file does not say; the PyTorch example uses ReLU)"]
         if !learned { assumptions.append("likelihood bernoulli (the file does not say; the PyTorch example uses it)") }
-        return CheckpointInfo(configuration: configuration, origin: "pytorch", seed: nil, epochs: nil, steps: nil,
+        return CheckpointInfo(architecture: configuration.architecture, origin: "pytorch", seed: nil, epochs: nil, steps: nil,
                               assumptions: assumptions, metadata: metadata)
     }
-}
 
-extension JSONEncoder {
-    /// Keys sorted, so the same configuration always writes the same bytes.
-    static var sorted: JSONEncoder {
+    /// `value` as JSON with sorted keys, so the same model always writes the same bytes.
+    private static func json(_ value: some Encodable) -> String? {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        return encoder
+        return (try? encoder.encode(value)).flatMap { String(data: $0, encoding: .utf8) }
+    }
+
+    private static func decode<Value: Decodable>(_ type: Value.Type, from text: String) -> Value? {
+        text.data(using: .utf8).flatMap { try? JSONDecoder().decode(type, from: $0) }
     }
 }

@@ -128,7 +128,7 @@ extension VAE {
         precondition(samples >= 1, "objectiveDraws: samples must be at least 1")
         precondition(source.dimension == inputSize, "objectiveDraws: data has \(source.dimension) values per example, model \(inputSize)")
         let chosen = indices ?? Array(0..<source.exampleCount)
-        let latent = latentSize, dimension = inputSize, likelihood = configuration.likelihood
+        let latent = latentSize, dimension = inputSize, likelihood = architecture.likelihood
         let rawOutput = try rawOutputModel()
         let logVarianceX = likelihood == .gaussianLearned
             ? parameters.slot(named: "logvar_x").map { UnsafePointer(parameters.values.pointer + $0.offset) } : nil
@@ -199,18 +199,16 @@ extension VAE {
     /// output (itself). The public `decodeMean` applies σ, which loses the logits of saturated
     /// pixels, and the layers behind it are not part of the public API.
     func rawOutputModel() throws(ModelError) -> VAE<T> {
-        guard configuration.likelihood == .bernoulli else { return self }
-        var identityLink = configuration
+        guard architecture.likelihood == .bernoulli else { return self }
+        var identityLink = architecture
         identityLink.likelihood = .gaussian(sigma: 1)
-        var unused = RandomSource(seed: 0)
-        let twin = try VAE<T>(identityLink, random: &unused)
-        for slot in parameters.slots {
-            guard let target = twin.parameters.slot(named: slot.name), target.shape == slot.shape else {
-                throw .invalidConfiguration("no parameter '\(slot.name)' \(slot.shape) in the same model with a Gaussian decoder")
-            }
-            _ = twin.parameters.values(of: target).update(fromContentsOf: parameters.values(of: slot))
+        do {
+            // The same slots (a fixed-σ Gaussian adds none), buffers included (BatchNorm's running statistics).
+            return try VAE<T>(identityLink, values: { Array(self.parameters.values(of: $0)) },
+                              buffers: { Array(self.buffers.values(of: $0)) })
+        } catch {
+            throw .invalidConfiguration(error.message)
         }
-        return twin
     }
 }
 

@@ -101,14 +101,3 @@ extension Dataset {
         binarization = options.binarization
     }
 }
-
-/// 60000 as "60,000".
-private func grouped(_ value: Int) -> String {
-    let digits = String(value.magnitude)
-    var result = ""
-    for (offset, digit) in digits.enumerated() {
-        if offset > 0 && (digits.count - offset) % 3 == 0 { result.append(",") }
-        result.append(digit)
-    }
-    return (value < 0 ? "-" : "") + result
-}

@@ -15,8 +15,18 @@ public enum Draws: Sendable {
 /// Fills the ε of a pass: the one place a forward pass gets its noise.
 struct NoiseFiller {
     private var draws: Draws
+    /// ε handed in whole, used in order (tests against another framework's numbers).
+    private var given: (values: [Double], next: Int)?
 
     init(_ draws: Draws) { self.draws = draws }
+
+    /// ε taken in order from `values`, (example, draw, dimension) after one another across passes:
+    /// what a test needs to reproduce another framework's draws.
+    static func given(_ values: [Double]) -> NoiseFiller {
+        var filler = NoiseFiller(.fresh(RandomSource(seed: 0)))
+        filler.given = (values, 0)
+        return filler
+    }
 
     /// The stream, advanced by what was drawn (for callers that hand in an `inout` stream).
     var stream: RandomSource? {
@@ -29,6 +39,12 @@ struct NoiseFiller {
     /// written (examples.count · samples, Z) row by row into `epsilon`.
     mutating func fill<T: VAEScalar>(_ epsilon: UnsafeMutablePointer<T>, rows: Int, samples: Int, latent: Int,
                                      examples: ArraySlice<Int>?, firstDraw: Int) {
+        if let (values, next) = given {
+            precondition(next + rows * samples * latent <= values.count, "NoiseFiller: \(values.count) given values run out")
+            for i in 0..<rows * samples * latent { epsilon[i] = T(values[next + i]) }
+            given = (values, next + rows * samples * latent)
+            return
+        }
         switch draws {
         case .fresh(var random):
             random.fillNormal(UnsafeMutableBufferPointer(start: epsilon, count: rows * samples * latent))

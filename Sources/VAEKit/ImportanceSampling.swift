@@ -23,8 +23,11 @@ public struct LogLikelihoodEstimate: Sendable, Equatable {
 
 extension VAE {
     /// Rows of the decoder one importance-sampling pass may use: K draws for a few examples at a
-    /// time, so K in the thousands never holds K×N×D at once.
+    /// time, so K in the thousands never holds K×N×D at once. 4096, or fewer when 4096 draws would
+    /// need more activation memory than `activationBudget` (a convolutional decoder).
     static var importanceRowBudget: Int { 4096 }
+
+    var importanceRows: Int { max(1, min(Self.importanceRowBudget, Self.activationBudget / max(1, valueBytesPerExample.decoder))) }
 
     /// The importance-weighted estimate of log p(x) with K samples for each of `indices` (all when
     /// nil), drawn from the stream `random` (which advances). Returns nil when `shouldStop`
@@ -55,10 +58,11 @@ extension VAE {
         precondition(k >= 1, "logLikelihood: K must be at least 1")
         precondition(source.dimension == inputSize, "logLikelihood: data has \(source.dimension) values per example, model \(inputSize)")
         let chosen = indices ?? Array(0..<source.exampleCount)
-        let examplesPerPass = max(1, min(chosen.count, Self.importanceRowBudget / k))
-        let samplesPerPass = min(k, max(1, Self.importanceRowBudget / examplesPerPass))
+        let budget = importanceRows
+        let examplesPerPass = max(1, min(chosen.count, budget / k))
+        let samplesPerPass = min(k, max(1, budget / examplesPerPass))
         let batch = Matrix<T>(rows: examplesPerPass, columns: inputSize)
-        let w = workspace(examples: examplesPerPass, samples: samplesPerPass)
+        let w = workspace(examples: examplesPerPass, samples: samplesPerPass, gradients: false)
         var logLikelihoods: [Double] = [], elbos: [Double] = []
         logLikelihoods.reserveCapacity(chosen.count)
         elbos.reserveCapacity(chosen.count)
@@ -76,9 +80,9 @@ extension VAE {
                 if shouldStop() { return nil }
                 // The last pass of an example may need fewer draws; the workspace's S is the most.
                 let draws = min(samplesPerPass, k - done)
-                let pass = draws == samplesPerPass ? w : workspace(examples: examplesPerPass, samples: draws)
+                let pass = draws == samplesPerPass ? w : workspace(examples: examplesPerPass, samples: draws, gradients: false)
                 forwardPass(batch, rows: rows, workspace: pass, noise: &noise, examples: chosen[start..<start + rows],
-                            firstDraw: done, likelihoodGradientScale: nil)
+                            firstDraw: done, likelihoodGradientScale: nil, mode: .evaluation)
                 for n in 0..<rows {
                     for s in 0..<draws {
                         let r = n * draws + s

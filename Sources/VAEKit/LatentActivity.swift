@@ -47,7 +47,7 @@ extension VAE {
         var squares = [Double](repeating: 0, count: latent)  // Σ (μ − running mean)², Welford's M2
         var klSum = [Double](repeating: 0, count: latent)
         var seen = 0
-        let chunk = min(Self.evaluationChunk, chosen.count)
+        let chunk = min(evaluationChunk(samples: 1), chosen.count)
         let batch = Matrix<T>(rows: chunk, columns: inputSize)
         var start = 0
         while start < chosen.count {

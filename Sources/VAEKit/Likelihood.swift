@@ -1,7 +1,7 @@
 import RealModule
 
 /// The decoder's distribution p(x|z) over each pixel.
-public enum Likelihood: Sendable, Equatable, Codable {
+public enum Likelihood: Sendable, Hashable, Codable {
     /// Bernoulli with the decoder emitting logits. Targets may be grey levels in [0, 1], as in
     /// the PyTorch example (its binary cross-entropy on grey levels is exactly this).
     case bernoulli

@@ -1,3 +1,12 @@
+/// A dense layer's place in the flat block: its weight (out, in) and bias (out) start at these offsets.
+struct LinearSlots: Sendable {
+    let inputSize: Int
+    let outputSize: Int
+    let weightOffset: Int
+    /// nil for a layer built with bias=False.
+    let biasOffset: Int?
+}
+
 /// A dense layer, y = x·Wᵀ + b, with W stored (out, in) as PyTorch's nn.Linear stores it.
 ///
 /// Forward and backward sit together. Backward writes (`=`) the layer's slots of the gradient
@@ -13,13 +22,15 @@ struct Linear: Sendable {
         precondition(input.columns == inputSize && output.columns == outputSize, "Linear.forward: shape mismatch")
         precondition(rows.lowerBound >= 0 && input.rows >= rows.upperBound && output.rows >= rows.upperBound, "Linear.forward: too few rows")
         let weight = parameters.values.pointer + slots.weightOffset
-        let bias = parameters.values.pointer + slots.biasOffset
         let first = rows.lowerBound
         // Seed each row with the bias, then let the GEMM accumulate onto it (β = 1): one pass fewer.
-        for row in rows { (output.pointer + row * outputSize).update(from: bias, count: outputSize) }
+        if let biasOffset = slots.biasOffset {
+            let bias = parameters.values.pointer + biasOffset
+            for row in rows { (output.pointer + row * outputSize).update(from: bias, count: outputSize) }
+        }
         gemm(transposeA: false, transposeB: true, m: rows.count, n: outputSize, k: inputSize,
              alpha: 1, a: input.pointer + first * inputSize, lda: inputSize, b: weight, ldb: inputSize,
-             beta: 1, c: output.pointer + first * outputSize, ldc: outputSize)
+             beta: slots.biasOffset == nil ? 0 : 1, c: output.pointer + first * outputSize, ldc: outputSize)
     }
 
     /// The first `rows` rows; see `forward(_:into:rows:parameters:)` with a range.
@@ -61,10 +72,11 @@ struct Linear: Sendable {
                                     parameters: ParameterStore<T>) {
         precondition(rows >= 1, "Linear.backward: no rows")
         let dWeight = parameters.gradients.pointer + slots.weightOffset + features.lowerBound * inputSize
-        let dBias = parameters.gradients.pointer + slots.biasOffset
         gemm(transposeA: true, transposeB: false, m: features.count, n: inputSize, k: rows,
              alpha: 1, a: dOutput.pointer + features.lowerBound, lda: outputSize, b: input.pointer, ldb: inputSize,
              beta: 0, c: dWeight, ldc: inputSize)
+        guard let biasOffset = slots.biasOffset else { return }
+        let dBias = parameters.gradients.pointer + biasOffset
         for j in features { dBias[j] = dOutput.pointer[j] }
         for row in 1..<rows {
             let dRow = dOutput.pointer + row * outputSize
@@ -80,12 +92,12 @@ struct Linear: Sendable {
              beta: 0, c: dInput.pointer + rows.lowerBound * inputSize, ldc: inputSize)
     }
 
-    /// PyTorch's nn.Linear default: weight and bias both U(−1/√fan_in, 1/√fan_in).
-    func initialize<T>(_ parameters: ParameterStore<T>, random: inout RandomSource) {
-        let bound = 1 / Double(inputSize).squareRoot()
-        let weight = UnsafeMutableBufferPointer(start: parameters.values.pointer + slots.weightOffset, count: outputSize * inputSize)
-        let bias = UnsafeMutableBufferPointer(start: parameters.values.pointer + slots.biasOffset, count: outputSize)
-        random.fillUniform(weight, low: -bound, high: bound)
-        random.fillUniform(bias, low: -bound, high: bound)
+    /// PyTorch's nn.Linear default: weight and bias both U(−1/√fan_in, 1/√fan_in); or Keras's.
+    func initialize<T>(_ parameters: ParameterStore<T>, random: inout RandomSource, scheme: Initialization) {
+        scheme.fill(parameters, weightOffset: slots.weightOffset, weightCount: outputSize * inputSize, biasOffset: slots.biasOffset,
+                    biasCount: outputSize, fanIn: inputSize, fanOut: outputSize, random: &random)
     }
+
+    /// Multiply-adds per row of a forward pass.
+    var multiplyAdds: Int { inputSize * outputSize }
 }

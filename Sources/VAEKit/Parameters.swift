@@ -1,7 +1,9 @@
-/// One named tensor inside the flat parameter block, e.g. `fc1.weight` with shape [400, 784].
+/// One named tensor inside a flat block of parameters or buffers, e.g. `fc1.weight` with shape
+/// [400, 784] or `encoder.1.running_var` with shape [32].
 public struct ParameterSlot: Sendable, Equatable {
     public let name: String
-    /// PyTorch's layout: [out, in] for a weight, [out] for a bias.
+    /// PyTorch's layout: [out, in] for a Linear weight, [out, in, kh, kw] for a Conv2d's, [in, out,
+    /// kh, kw] for a ConvTranspose2d's, [out] for a bias, [] for `num_batches_tracked`.
     public let shape: [Int]
     /// Index of the first element in the flat block.
     public let offset: Int
@@ -53,68 +55,45 @@ public final class ParameterStore<T: VAEScalar>: @unchecked Sendable {
     }
 }
 
-/// A dense layer's place in the flat block: its weight (out, in) and bias (out) start at these offsets.
-struct LinearSlots: Sendable {
-    let inputSize: Int
-    let outputSize: Int
-    let weightOffset: Int
-    let biasOffset: Int
+/// A model's buffers: tensors it keeps and updates that are not learned by gradient (BatchNorm's
+/// running mean, running variance and batch count), in one flat block with named slots, apart
+/// from the parameters so the optimiser never sees them. Checkpoints carry them under PyTorch's names.
+public final class BufferStore<T: VAEScalar>: @unchecked Sendable {
+    public let slots: [ParameterSlot]
+    /// (1, B) where B is the total count of buffer values (at least one element is allocated).
+    public let values: Matrix<T>
+
+    public var count: Int { slots.reduce(0) { $0 + $1.count } }
+
+    init(slots: [ParameterSlot]) {
+        self.slots = slots
+        values = Matrix(rows: 1, columns: slots.reduce(0) { $0 + $1.count })
+    }
+
+    public func slot(named name: String) -> ParameterSlot? { slots.first { $0.name == name } }
+
+    /// The values of `slot`, as a buffer into the flat block.
+    public func values(of slot: ParameterSlot) -> UnsafeMutableBufferPointer<T> {
+        UnsafeMutableBufferPointer(start: values.pointer + slot.offset, count: slot.count)
+    }
+
+    /// An independent copy.
+    func copy() -> BufferStore<T> {
+        let result = BufferStore(slots: slots)
+        result.values.assign(from: values)
+        return result
+    }
 }
 
-/// Where every layer of a configuration lives in the flat block, and what each slot is called.
-///
-/// Names follow the pytorch/examples VAE so its `state_dict` maps one to one: `fc1` (encoder
-/// hidden), `fc21` (mean head), `fc22` (log-variance head), `fc3` (decoder hidden), `fc4` (decoder
-/// output). Deeper models continue the scheme: the k-th encoder hidden layer (k ≥ 2) is `fc1_k`,
-/// the k-th decoder hidden layer is `fc3_k`. A learned Gaussian log-variance is `logvar_x` [D].
-/// The two heads are laid out weight-weight-bias-bias so they also form one (2Z, H) layer whose
-/// single GEMM produces [μ | log σ²].
-struct ParameterLayout {
-    var slots: [ParameterSlot] = []
-    var encoderLayers: [LinearSlots] = []
-    var encoderHead = LinearSlots(inputSize: 0, outputSize: 0, weightOffset: 0, biasOffset: 0)
-    var decoderLayers: [LinearSlots] = []
-    var outputLogVarianceOffset: Int?
+/// Adds named slots one after another: the layout of a parameter or buffer block.
+struct SlotList {
+    private(set) var slots: [ParameterSlot] = []
+    var nextOffset: Int { slots.last.map { $0.offset + $0.count } ?? 0 }
 
-    init(_ configuration: VAEConfiguration) {
-        let encoderSizes = [configuration.inputSize] + configuration.encoderHidden
-        for (index, (input, output)) in zip(encoderSizes, encoderSizes.dropFirst()).enumerated() {
-            encoderLayers.append(addLinear(Self.hiddenName("fc1", index), input: input, output: output))
-        }
-        let headInput = encoderSizes.last ?? configuration.inputSize
-        let latent = configuration.latentSize
-        let meanWeight = add("fc21.weight", [latent, headInput])
-        _ = add("fc22.weight", [latent, headInput])
-        let meanBias = add("fc21.bias", [latent])
-        _ = add("fc22.bias", [latent])
-        encoderHead = LinearSlots(inputSize: headInput, outputSize: 2 * latent, weightOffset: meanWeight, biasOffset: meanBias)
-
-        let decoderSizes = [latent] + configuration.resolvedDecoderHidden + [configuration.inputSize]
-        let decoderCount = decoderSizes.count - 1
-        for (index, (input, output)) in zip(decoderSizes, decoderSizes.dropFirst()).enumerated() {
-            let name = index == decoderCount - 1 ? "fc4" : Self.hiddenName("fc3", index)
-            decoderLayers.append(addLinear(name, input: input, output: output))
-        }
-        if configuration.likelihood == .gaussianLearned {
-            outputLogVarianceOffset = add("logvar_x", [configuration.inputSize])
-        }
-    }
-
-    private static func hiddenName(_ base: String, _ index: Int) -> String {
-        index == 0 ? base : "\(base)_\(index + 1)"
-    }
-
-    private var nextOffset: Int { slots.last.map { $0.offset + $0.count } ?? 0 }
-
-    private mutating func add(_ name: String, _ shape: [Int]) -> Int {
+    /// Appends a slot and returns its offset.
+    mutating func add(_ name: String, _ shape: [Int]) -> Int {
         let offset = nextOffset
         slots.append(ParameterSlot(name: name, shape: shape, offset: offset))
         return offset
-    }
-
-    private mutating func addLinear(_ name: String, input: Int, output: Int) -> LinearSlots {
-        let weight = add("\(name).weight", [output, input])
-        let bias = add("\(name).bias", [output])
-        return LinearSlots(inputSize: input, outputSize: output, weightOffset: weight, biasOffset: bias)
     }
 }

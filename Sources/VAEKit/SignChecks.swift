@@ -35,7 +35,9 @@ extension Trainer {
         let before = model.computeGradients(batch, rows: batch.rows, weights: settings.weights(atStep: 0), random: &draws)
         optimizer.apply(to: model.parameters)
         draws = random
-        let after = model.computeGradients(batch, rows: batch.rows, weights: settings.weights(atStep: 0), random: &draws)
+        // Measuring is not training: the running statistics keep the step's own update only.
+        let after = model.computeGradients(batch, rows: batch.rows, weights: settings.weights(atStep: 0), random: &draws,
+                                           updateRunningStatistics: false)
         model.parameters.zeroGradients()
         return StepMeasurement(before: before, after: after, learningRate: optimizer.learningRate)
     }
@@ -78,7 +80,8 @@ public struct SignChecks: Sendable, Equatable {
     /// Every term, with the per-example values.
     public var terms: ELBOTerms
     /// The objective `train` minimises (the loss, β = 1, averaged over the examples) computed by
-    /// the training code itself on the same examples and draws.
+    /// the training code itself on the same examples and draws (BatchNorm in evaluation mode, as
+    /// for the terms).
     public var trainingLoss: Double
     /// log p̂(x) by importance sampling on the same examples.
     public var importance: LogLikelihoodEstimate
@@ -122,8 +125,10 @@ extension Trainer {
               let perExample = terms.perExample else { return nil }
         let examples = Matrix<T>(rows: indices.count, columns: source.dimension)
         source.fillBatch(indices, into: examples, epoch: 0)
+        // The training code's objective, with BatchNorm in the evaluation mode the terms were
+        // computed in (in training mode it would normalise by these examples' own statistics).
         let trainingLoss = model.objective(examples, rows: indices.count, samples: samples, weights: .loss(),
-                                           reduction: .mean, draws: draws, examples: indices)
+                                           reduction: .mean, draws: draws, examples: indices, mode: .evaluation)
         guard let importance = model.logLikelihood(source, indices: indices, importanceSamples: importanceSamples,
                                                    draws: draws, shouldStop: shouldStop, progress: progress) else { return nil }
         let gap = Estimate(values: zip(importance.perExample, perExample.elbo).map { $0 - $1 })

@@ -149,6 +149,9 @@ public final class Trainer<T: VAEScalar>: @unchecked Sendable {
         let batchesPerEpoch = (examples + batchSize - 1) / batchSize
         let batch = Matrix<T>(rows: batchSize, columns: model.inputSize)
         var stepOfRun = 0
+        // BatchNorm's running statistics as they were before the step in progress: a step that
+        // diverges is undone whole, its update to them included.
+        let savedBuffers = model.buffers.count > 0 ? model.buffers.values.copy() : nil
 
         for _ in 0..<settings.epochs {
             let epoch = epochsCompleted + 1
@@ -159,6 +162,7 @@ public final class Trainer<T: VAEScalar>: @unchecked Sendable {
                 let start = batchIndex * batchSize
                 let rows = min(batchSize, examples - start)
                 train.fillBatch(order[start..<start + rows], into: batch, epoch: epoch)
+                savedBuffers?.assign(from: model.buffers.values)
                 let klWeight = settings.klWeight(atStep: stepOfRun)
                 let terms = model.computeGradients(batch, rows: rows, samples: settings.samples,
                                                    weights: settings.weights(atStep: stepOfRun),
@@ -166,6 +170,7 @@ public final class Trainer<T: VAEScalar>: @unchecked Sendable {
                 if !terms.reconstruction.isFinite || !terms.kl.isFinite {
                     // These parameters are the result of the last update: undo it.
                     let restored = optimizer.rollBack(model.parameters)
+                    if let savedBuffers { model.buffers.values.assign(from: savedBuffers) }
                     return .diverged(epoch: epoch, batch: batchIndex + 1, restored: restored)
                 }
                 optimizer.apply(to: model.parameters)

@@ -1,8 +1,21 @@
 /// The model as a picture maker: decode latent points, draw from the prior, reconstruct data.
 ///
-/// These passes use fresh buffers of their own (not the training workspaces), run no backward
-/// pass and draw no ε except in `sample`. Shapes: N rows, Z = latent, D = input.
+/// These passes use fresh buffers of their own (not the training workspaces), run in evaluation
+/// mode (BatchNorm on its running statistics), run no backward pass and draw no ε except in
+/// `sample`. Shapes: N rows, Z = latent, D = input.
 extension VAE {
+    /// The first `rows` rows of `input` through `stack` in evaluation mode, in fresh buffers, on
+    /// the calling thread (as these passes always ran: their pictures do not change with threads).
+    func evaluationPass(_ stack: LayerStack, input: Matrix<T>, rows: Int) -> StackActivations<T> {
+        let activations = StackActivations<T>(stack, capacity: rows, gradients: false)
+        let scratch = ScratchSpace<T>(count: stack.scratchCount)
+        withExtendedLifetime(scratch) {
+            stack.forward(input, rows: 0..<rows, activations: activations, parameters: parameters, buffers: buffers,
+                          mode: .evaluation, scratch: scratch.pointers(for: 1).first)
+        }
+        return activations
+    }
+
     /// The decoder's output in pixel space for each row of `z` (N, Z): σ(logits) for a Bernoulli
     /// decoder, the mean for a Gaussian one. Returns (N, D).
     ///
@@ -11,12 +24,11 @@ extension VAE {
     public func decodeMean(_ z: Matrix<T>, rows: Int? = nil) -> Matrix<T> {
         let count = rows ?? z.rows
         precondition(z.columns == latentSize && count <= z.rows, "decodeMean: z is \(z.rows)×\(z.columns), model latent \(latentSize)")
-        let activations = MLPActivations<T>(decoder, capacity: max(count, 1))
         let result = Matrix<T>(rows: count, columns: inputSize)
         guard count > 0 else { return result }
-        decoder.forward(z, rows: count, activations: activations, parameters: parameters)
-        result.pointer.update(from: activations.output.pointer, count: count * inputSize)
-        configuration.likelihood.mean(result.pointer, count: count * inputSize)
+        let activations = evaluationPass(decoder, input: z, rows: count)
+        withExtendedLifetime(activations) { result.pointer.update(from: activations.output.pointer, count: count * inputSize) }
+        architecture.likelihood.mean(result.pointer, count: count * inputSize)
         return result
     }
 
@@ -27,14 +39,15 @@ extension VAE {
         let latent = latentSize
         let mean = Matrix<T>(rows: rows, columns: latent), logVariance = Matrix<T>(rows: rows, columns: latent)
         guard rows > 0 else { return (mean, logVariance) }
-        let activations = MLPActivations<T>(encoder, capacity: rows)
-        encoder.forward(x, rows: rows, activations: activations, parameters: parameters)
-        let head = activations.output.pointer  // (rows, 2Z) = [μ | log σ²]
+        let activations = evaluationPass(encoder, input: x, rows: rows)
         let range = Self.logVarianceRange
-        for n in 0..<rows {
-            for j in 0..<latent {
-                mean.pointer[n * latent + j] = head[n * 2 * latent + j]
-                logVariance.pointer[n * latent + j] = min(max(head[n * 2 * latent + latent + j], range.lowerBound), range.upperBound)
+        withExtendedLifetime(activations) {
+            let head = activations.output.pointer  // (rows, 2Z) = [μ | log σ²]
+            for n in 0..<rows {
+                for j in 0..<latent {
+                    mean.pointer[n * latent + j] = head[n * 2 * latent + j]
+                    logVariance.pointer[n * latent + j] = min(max(head[n * 2 * latent + latent + j], range.lowerBound), range.upperBound)
+                }
             }
         }
         return (mean, logVariance)

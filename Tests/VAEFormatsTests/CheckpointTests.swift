@@ -4,7 +4,7 @@ import Testing
 @testable import VAEKit
 import VAEScript
 
-@Suite("Checkpoints: models in safetensors")
+@Suite("Checkpoints: models in safetensors and PyTorch files")
 struct CheckpointTests {
     static func temporaryPath(_ name: String) -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vaesh-checkpoint-\(UUID().uuidString)")
@@ -21,13 +21,37 @@ struct CheckpointTests {
     func roundTrip(configuration: VAEConfiguration) throws {
         var random = RandomSource(seed: 5)
         let model = try VAE<Float>(configuration, random: &random)
-        let path = Self.temporaryPath("model.safetensors")
-        try Checkpoint.save(model, to: path, seed: 5, epochs: 3, steps: 1407)
-        let (opened, info) = try Checkpoint.open(path: path, as: Float.self)
-        #expect(opened.configuration == configuration)
-        #expect(opened.parameters.values.elements == model.parameters.values.elements)
-        #expect(info.origin == "vaesh" && info.seed == 5 && info.epochs == 3 && info.steps == 1407)
-        #expect(info.assumptions.isEmpty)
+        // safetensors, and PyTorch's zip checkpoint for .pt and .pth: both reopen exactly.
+        for (name, format) in [("model.safetensors", TensorFileFormat.safetensors), ("model.pt", .pytorch), ("model.PTH", .pytorch)] {
+            let path = Self.temporaryPath(name)
+            try Checkpoint.save(model, to: path, seed: 5, epochs: 3, steps: 1407)
+            let (opened, info, source) = try Checkpoint.read(path: path, as: Float.self)
+            #expect(source.format == format && source.unwrapping.isEmpty && source.notes.isEmpty)
+            #expect(opened.architecture == configuration.architecture)
+            #expect(opened.parameters.values.elements == model.parameters.values.elements)
+            #expect(info.origin == "vaesh" && info.seed == 5 && info.epochs == 3 && info.steps == 1407)
+            #expect(info.assumptions.isEmpty)
+        }
+    }
+
+    /// A state dict PyTorch saved in a checkpoint dict, with DataParallel's prefix, opens as the
+    /// same model as the bare one, and says what was unwrapped.
+    @Test func pytorchCheckpointsOpenThroughTheirWrappers() throws {
+        let fixtures = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil)).appendingPathComponent("torch")
+        let (bare, _, bareSource) = try Checkpoint.read(path: fixtures.appendingPathComponent("state_dict.pt").path, as: Float.self)
+        let (wrapped, info, source) = try Checkpoint.read(path: fixtures.appendingPathComponent("net_dataparallel.pt").path, as: Float.self)
+        #expect(bare.architecture == VAEConfiguration(inputSize: 6, encoderHidden: [4], latentSize: 2).architecture)
+        #expect(wrapped.parameters.values.elements == bare.parameters.values.elements)
+        #expect(bareSource == CheckpointSource(format: .pytorch, unwrapping: [], notes: []))
+        #expect(source.unwrapping == [.entry(key: "net", others: ["acc", "epoch"]), .prefix("module.")])
+        #expect(info.origin == "pytorch" && info.assumptions.count == 2)
+
+        // Other dtypes are converted, and open says how.
+        let (half, _, halfSource) = try Checkpoint.read(path: fixtures.appendingPathComponent("half.pt").path, as: Float.self)
+        #expect(half.architecture == bare.architecture)
+        #expect(halfSource.notes == ["the file's float16 tensors were widened to float32 exactly"])
+        let (_, _, doubleSource) = try Checkpoint.read(path: fixtures.appendingPathComponent("double.pt").path, as: Float.self)
+        #expect(doubleSource.notes == ["the file's float64 tensors were rounded to float32, the precision vaesh computes in"])
     }
 
     /// The fixture written by Python's safetensors in the pytorch/examples layout (no metadata) is
@@ -35,7 +59,7 @@ struct CheckpointTests {
     @Test func pytorchLayoutWithoutMetadata() throws {
         let path = try #require(Bundle.module.path(forResource: "vae_tiny", ofType: "safetensors", inDirectory: "Fixtures/safetensors"))
         let (model, info) = try Checkpoint.open(path: path, as: Float.self)
-        #expect(model.configuration == VAEConfiguration(inputSize: 6, encoderHidden: [4], latentSize: 2))
+        #expect(model.architecture == VAEConfiguration(inputSize: 6, encoderHidden: [4], latentSize: 2).architecture)
         #expect(info.origin == "pytorch")
         #expect(info.assumptions.count == 2)
         let file = try SafeTensorsFile.read(path: path)
@@ -47,7 +71,7 @@ struct CheckpointTests {
     @Test func missingAndMismatchedTensorsNameTheFileAndTensor() throws {
         var random = RandomSource(seed: 1)
         let model = try VAE<Float>(VAEConfiguration(inputSize: 6, encoderHidden: [4], latentSize: 2), random: &random)
-        var tensors = model.parameters.slots.map { SafeTensor(name: $0.name, shape: $0.shape, values: Array(model.parameters.values(of: $0))) }
+        var tensors = model.parameters.slots.map { StoredTensor(name: $0.name, shape: $0.shape, values: Array(model.parameters.values(of: $0))) }
         tensors.removeAll { $0.name == "fc22.bias" }
         let missing = SafeTensorsFile(tensors: tensors, metadata: [:], fileName: "m.safetensors")
         #expect(throws: CheckpointError.self) { _ = try Checkpoint.model(from: missing) as (model: VAE<Float>, info: CheckpointInfo) }
@@ -57,8 +81,8 @@ struct CheckpointTests {
             #expect(error.message.contains("m.safetensors") || error.file == "m.safetensors")
             #expect(error.message.contains("fc22.bias"))
         }
-        tensors = model.parameters.slots.map { SafeTensor(name: $0.name, shape: $0.shape, values: Array(model.parameters.values(of: $0))) }
-        tensors[2] = SafeTensor(name: "fc21.weight", shape: [4, 2], values: tensors[2].values)
+        tensors = model.parameters.slots.map { StoredTensor(name: $0.name, shape: $0.shape, values: Array(model.parameters.values(of: $0))) }
+        tensors[2] = StoredTensor(name: "fc21.weight", shape: [4, 2], values: tensors[2].values)
         let wrongShape = SafeTensorsFile(tensors: tensors, metadata: [:], fileName: "w.safetensors")
         do {
             let _: (model: VAE<Float>, info: CheckpointInfo) = try Checkpoint.model(from: wrongShape)
@@ -71,8 +95,8 @@ struct CheckpointTests {
     @Test func unexpectedTensorIsRefused() throws {
         var random = RandomSource(seed: 1)
         let model = try VAE<Float>(VAEConfiguration(inputSize: 6, encoderHidden: [4], latentSize: 2), random: &random)
-        var tensors = model.parameters.slots.map { SafeTensor(name: $0.name, shape: $0.shape, values: Array(model.parameters.values(of: $0))) }
-        tensors.append(SafeTensor(name: "classifier.weight", shape: [2], values: [1, 2]))
+        var tensors = model.parameters.slots.map { StoredTensor(name: $0.name, shape: $0.shape, values: Array(model.parameters.values(of: $0))) }
+        tensors.append(StoredTensor(name: "classifier.weight", shape: [2], values: [1, 2]))
         let file = SafeTensorsFile(tensors: tensors, metadata: [:], fileName: "x.safetensors")
         do {
             let _: (model: VAE<Float>, info: CheckpointInfo) = try Checkpoint.model(from: file)

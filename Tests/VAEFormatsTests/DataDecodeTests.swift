@@ -137,7 +137,7 @@ import VAEScript
                 var times = [timeval(tv_sec: time(nil) - 120, tv_usec: 0), timeval(tv_sec: time(nil) - 120, tv_usec: 0)]
                 #expect(utimes(folder.path + "/" + name, &times) == 0)
             }
-            try SafeTensorsFile(tensors: [SafeTensor(name: "a", shape: [1], values: [1])]).write(path: folder.path + "/m.safetensors")
+            try SafeTensorsFile(tensors: [StoredTensor(name: "a", shape: [1], values: [1])]).write(path: folder.path + "/m.safetensors")
             let left = Set(try FileManager.default.contentsOfDirectory(atPath: folder.path))
             #expect(left == ["m.safetensors", recent, alive, other])
         }

@@ -157,12 +157,12 @@ struct SafeTensorsTests {
 
     static let sample = SafeTensorsFile(
         tensors: [
-            SafeTensor(name: "fc1.weight", shape: [2, 5], values: awkwardFloats),
-            SafeTensor(name: "fc1.bias", shape: [2], values: [1.5, -2.25]),
-            SafeTensor(name: "décodeur.μ \"quoted\" back\\slash", shape: [3], values: [1, 2, 3]),
-            SafeTensor(name: "new\nline\u{1}", shape: [], values: [7]),
-            SafeTensor(name: "empty", shape: [0, 4], values: []),
-            SafeTensor(name: "empty2", shape: [3, 0], values: []),
+            StoredTensor(name: "fc1.weight", shape: [2, 5], values: awkwardFloats),
+            StoredTensor(name: "fc1.bias", shape: [2], values: [1.5, -2.25]),
+            StoredTensor(name: "décodeur.μ \"quoted\" back\\slash", shape: [3], values: [1, 2, 3]),
+            StoredTensor(name: "new\nline\u{1}", shape: [], values: [7]),
+            StoredTensor(name: "empty", shape: [0, 4], values: []),
+            StoredTensor(name: "empty2", shape: [3, 0], values: []),
         ],
         metadata: ["architecture": "784-400-20", "note": "ünïcödé \"quotes\"\n\ttabs \u{1F600}", "": "empty key"])
 
@@ -195,7 +195,7 @@ struct SafeTensorsTests {
         let withMetadata = SafeTensorsFile(tensors: [], metadata: ["framework": "pt"])
         #expect(withMetadata.encoded() == safetensorsBytes("{\"__metadata__\":{\"framework\":\"pt\"}}     "))
 
-        let one = SafeTensorsFile(tensors: [SafeTensor(name: "attn0", shape: [1, 1, 2, 3], values: [0, 1, 2, 3, 4, 5])])
+        let one = SafeTensorsFile(tensors: [StoredTensor(name: "attn0", shape: [1, 1, 2, 3], values: [0, 1, 2, 3, 4, 5])])
         let header = "{\"attn0\":{\"dtype\":\"F32\",\"shape\":[1,1,2,3],\"data_offsets\":[0,24]}}" + String(repeating: " ", count: 7)
         #expect(one.encoded() == safetensorsBytes(header, data: float32Bytes([0, 1, 2, 3, 4, 5])))
     }
@@ -211,7 +211,7 @@ struct SafeTensorsTests {
         #expect(try directory.contents() == ["model.safetensors"], "no temporary file is left behind")
 
         // Overwriting replaces the file whole.
-        let smaller = SafeTensorsFile(tensors: [SafeTensor(name: "x", shape: [1], values: [4])])
+        let smaller = SafeTensorsFile(tensors: [StoredTensor(name: "x", shape: [1], values: [4])])
         try smaller.write(path: path)
         #expect(SafeTensorsContents(try SafeTensorsFile.read(path: path)) == SafeTensorsContents(smaller))
         #expect(try directory.contents() == ["model.safetensors"])
@@ -219,7 +219,7 @@ struct SafeTensorsTests {
 
     @Test func requireFindsTensorsAndNamesWhatIsWrong() throws {
         let file = SafeTensorsFile(
-            tensors: [SafeTensor(name: "fc1.weight", shape: [2, 3], values: [1, 2, 3, 4, 5, 6])],
+            tensors: [StoredTensor(name: "fc1.weight", shape: [2, 3], values: [1, 2, 3, 4, 5, 6])],
             fileName: "vae.safetensors")
         #expect(file["fc1.weight"]?.shape == [2, 3])
         #expect(file["fc2.weight"] == nil)
@@ -526,7 +526,7 @@ struct SafeTensorsTests {
         let directory = try SafeTensorsScratchDirectory()
         defer { directory.remove() }
         let path = directory.file("model.safetensors")
-        let earlier = SafeTensorsFile(tensors: [SafeTensor(name: "old", shape: [1], values: [1])])
+        let earlier = SafeTensorsFile(tensors: [StoredTensor(name: "old", shape: [1], values: [1])])
         try earlier.write(path: path)
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
 
@@ -568,7 +568,7 @@ struct SafeTensorsTests {
         let directory = try SafeTensorsScratchDirectory()
         defer { directory.remove() }
         let path = directory.file("model.safetensors")
-        try SafeTensorsFile(tensors: [SafeTensor(name: "old", shape: [1], values: [1])]).write(path: path)
+        try SafeTensorsFile(tensors: [StoredTensor(name: "old", shape: [1], values: [1])]).write(path: path)
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
         chmod(directory.path, 0o555)
         let error = checkpointError { try SafeTensorsTests.sample.write(path: path) }
@@ -626,7 +626,7 @@ struct SafeTensorsTests {
         // Names Python can print on one line; every awkward value and metadata string.
         let written = SafeTensorsFile(
             tensors: SafeTensorsTests.sample.tensors.filter { !$0.name.contains("\n") && !$0.name.contains(" ") }
-                + [SafeTensor(name: "décodeur.μ", shape: [2, 1, 1], values: [1, -1])],
+                + [StoredTensor(name: "décodeur.μ", shape: [2, 1, 1], values: [1, -1])],
             metadata: SafeTensorsTests.sample.metadata)
         let path = directory.file("vaekit.safetensors")
         try written.write(path: path)

@@ -5,18 +5,20 @@
 /// O(ε·|f|/h) ≈ 1e-16·10/1e-5 = 1e-10, both far under the tolerance the tests use.
 func numericalGradient(_ model: VAE<Double>, slot: ParameterSlot, step h: Double = 1e-5,
                        objective: () -> Double) -> [Double] {
-    let values = model.parameters.values(of: slot)
-    var result = [Double](repeating: 0, count: slot.count)
-    for i in 0..<slot.count {
+    centralDifferences(model.parameters.values(of: slot), step: h, objective)
+}
+
+/// Central differences of `objective` with respect to each element of `values` (restored after).
+func centralDifferences(_ values: UnsafeMutableBufferPointer<Double>, step h: Double = 1e-5, _ objective: () -> Double) -> [Double] {
+    (0..<values.count).map { i in
         let original = values[i]
         values[i] = original + h
         let plus = objective()
         values[i] = original - h
         let minus = objective()
         values[i] = original
-        result[i] = (plus - minus) / (2 * h)
+        return (plus - minus) / (2 * h)
     }
-    return result
 }
 
 /// The largest |analytic − numeric| / max(1, |numeric|) over a tensor: an absolute error for

@@ -27,8 +27,7 @@ struct PicturePassTests {
         let model = try Self.tinyModel()
         let z = Matrix<Float>(rows: 1, columns: 2, elements: [0.3, -1.2])
         let probabilities = model.decodeMean(z)
-        let activations = MLPActivations<Float>(model.decoder, capacity: 1)
-        model.decoder.forward(z, rows: 1, activations: activations, parameters: model.parameters)
+        let activations = model.evaluationPass(model.decoder, input: z, rows: 1)
         for d in 0..<16 {
             let logit = activations.output[0, d]
             let logLikelihood = Likelihood.bernoulli.logLikelihood(output: [logit], target: [Float(1)], dimension: 1, logVariance: nil,
@@ -41,8 +40,7 @@ struct PicturePassTests {
         let model = try Self.tinyModel(.gaussian(sigma: 0.1))
         let z = Matrix<Float>(rows: 2, columns: 2, elements: [0, 0, 2, -2])
         let means = model.decodeMean(z)
-        let activations = MLPActivations<Float>(model.decoder, capacity: 2)
-        model.decoder.forward(z, rows: 2, activations: activations, parameters: model.parameters)
+        let activations = model.evaluationPass(model.decoder, input: z, rows: 2)
         #expect(means.elements == Array(activations.output.elements.prefix(32)))
     }
 

@@ -116,7 +116,7 @@ struct VectorMathTests {
         let dY = (0..<count).map { _ in Float(random.uniform(-5, 5)) }
         var fast = dY, slow = dY
         VectorMath.reluBackward(&fast, output: y, count: count)
-        Activation.reluBackwardReference(&slow, output: y, count: count)
+        ActivationFunction.reluBackwardReference(&slow, output: y, count: count)
         #expect(fast.map(\.bitPattern) == slow.map(\.bitPattern))
     }
 

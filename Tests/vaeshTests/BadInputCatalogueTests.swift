@@ -153,7 +153,7 @@ enum Catalogue {
         BadInput("load idx: empty", "load idx images=$D/empty.idx", error: "truncated: expected 4 bytes, found 0", at: "1:1"),
         BadInput("load mnist: a folder without the files", "load mnist path=$D/folder", error: "no train-images file", at: "1:1"),
         BadInput("load mnist: a file for a folder", "load mnist path=$D/tiny.csv", error: "is a file, not a folder", at: "1:1"),
-        BadInput("open: a directory", "open $D/folder", error: "is a folder, not a safetensors file", at: "1:1"),
+        BadInput("open: a directory", "open $D/folder", error: "is a folder, not a checkpoint file", at: "1:1"),
         BadInput("open: empty", "open $D/empty.safetensors", error: "file is empty", at: "1:1"),
         BadInput("open: unreadable", "open $D/unreadable.safetensors", error: "permission denied", at: "1:1"),
         BadInput("open: a FIFO", "open $D/fifo", error: "fifo: not a regular file (a pipe, socket or device)", at: "1:1"),
@@ -229,8 +229,9 @@ enum Catalogue {
         BadInput("whatis: batch=0", "whatis 105.6 batch=0", error: "invalid value '0' for 'batch' of 'whatis': must be ≥ 1", at: "1:20"),
     ]
 
-    /// Variables that no longer describe the model or data, the draws setting, and the options
-    /// and words added with them.
+    /// Variables that no longer describe the model or data, the `draws` setting, and the options
+    /// and words added with them (the first four run their preamble at the end of `setup.vae`,
+    /// before the state is printed).
     static let state: [BadInput] = [
         BadInput("stale variable: assert after a new model", "assert elbo <= 0",
                  error: "'elbo' describes an earlier model: it was computed by 'elbo limit=4', and 'model hidden=8 latent=2' has changed the model since",
@@ -258,7 +259,51 @@ enum Catalogue {
         BadInput("echo: a hole with blanks, never closed", "echo {1 + 1", error: "unclosed '{' in text", at: "1:6"),
     ]
 
-    static let all = arguments + extremes + syntax + files + corrupt + whatis + state
+    /// PyTorch checkpoints: what PyTorch writes that vaesh refuses, damaged archives, and hostile
+    /// pickles and zips (Tests/VAEFormatsTests/Fixtures/torch, written by make_torch_fixtures.py).
+    static let pytorch: [BadInput] = [
+        // What PyTorch writes but vaesh does not read: each says how to convert it.
+        BadInput("pytorch: the legacy format", "open $D/legacy.pt", error: "legacy.pt: a PyTorch checkpoint in the legacy format", at: "1:1"),
+        BadInput("pytorch: a whole pickled model", "open $D/whole_model.pt", error: "this file stores a whole Python object of class '__main__.TinyVAE' (a pickled model), not a state dict; save model.state_dict() instead", at: "1:1"),
+        BadInput("pytorch: a Python object in a checkpoint", "open $D/python_object.pt", error: "this file stores a Python object of class 'argparse.Namespace'; save model.state_dict() instead", at: "1:1"),
+        BadInput("pytorch: a TorchScript archive", "open $D/torchscript.pt", error: "a TorchScript archive (torch.jit.save), not a torch.save checkpoint of tensors", at: "1:1"),
+        BadInput("pytorch: one tensor, no state dict", "open $D/one_tensor.pt", error: "it holds one tensor of shape [3], not a dict of named tensors", at: "1:1"),
+        BadInput("pytorch: two state dicts", "open $D/two_state_dicts.pt", error: "2 state dicts in this file ('encoder', 'decoder'); vaesh will not guess which is the model", at: "1:1"),
+        BadInput("pytorch: a checkpoint for other data", "open $D/state_dict.pt", error: "holds a 6-4-2 model for 6 pixels per example, but the loaded data has 16", at: "1:6"),
+        // The zip container.
+        BadInput("pytorch: a truncated archive", "open $D/truncated-end.pt", error: "no end-of-central-directory record", at: "1:1"),
+        BadInput("pytorch: half an archive", "open $D/truncated-half.pt", error: "no end-of-central-directory record", at: "1:1"),
+        BadInput("pytorch: a damaged storage (CRC)", "open $D/bad-crc.pt", error: "archive entry 'archive/data/0': CRC-32", at: "1:1"),
+        BadInput("pytorch: an entry claiming 4 GB, stored", "open $D/zip-huge-size.pt", error: "entry 1 claims 4294967280 bytes (167 compressed)", at: "1:1"),
+        BadInput("pytorch: an entry claiming 4 GB, deflated", "open $D/zip-huge-deflated.pt", error: "entry 1 claims 4294967280 bytes", at: "1:1"),
+        BadInput("pytorch: a ZIP64 offset past 2^63", "open $D/zip64-huge-offset.pt", error: "local header (at byte 9223372036854775813) lies outside the file", at: "1:1"),
+        BadInput("pytorch: two entries sharing bytes (an overlap zip bomb)", "open $D/overlapping-entries.pt", error: "entries 2 and 3 share bytes", at: "1:1"),
+        BadInput("pytorch: an encrypted entry", "open $D/encrypted.pt", error: "entry 1 is encrypted", at: "1:1"),
+        BadInput("pytorch: no data.pkl", "open $D/no-data-pkl.pt", error: "no 'archive/data.pkl'", at: "1:1"),
+        BadInput("pytorch: two top folders", "open $D/two-folders.pt", error: "entries in two top folders", at: "1:1"),
+        BadInput("pytorch: an unknown byte order", "open $D/byteorder-middle.pt", error: "byte order 'middle', neither 'little' nor 'big'", at: "1:1"),
+        // Storages and views.
+        BadInput("pytorch: a storage shorter than its tensor", "open $D/short-storage.pt", error: "its storage 'data/0' holds 20 bytes, but the pickle declares 6 elements of 4 bytes", at: "1:1"),
+        BadInput("pytorch: lying strides", "open $D/lying-stride.pt", error: "strides [3, 100] reaches element 203 of storage '0', which holds 6", at: "1:1"),
+        BadInput("pytorch: a lying storage offset", "open $D/lying-offset.pt", error: "offset 4 and strides [3, 1] reaches element 9", at: "1:1"),
+        BadInput("pytorch: a shape too large to address", "open $D/huge-shape.pt", error: "a tensor of shape [1099511627776, 1099511627776], too large to address", at: "1:1"),
+        BadInput("pytorch: a billion-element stride-0 view", "open $D/huge-view.pt", error: "1000000000 elements (shape [1000000000]), more than the file's", at: "1:1"),
+        BadInput("pytorch: a storage of 2^60 elements", "open $D/huge-numel.pt", error: "declares 1152921504606846976 elements of 4 bytes", at: "1:1"),
+        // The pickle.
+        BadInput("pytorch: an unknown opcode", "open $D/unknown-opcode.pt", error: "unknown pickle opcode 0xFF", at: "1:1"),
+        BadInput("pytorch: the INST opcode", "open $D/inst-opcode.pt", error: "pickle opcode 0x69 'i' (INST) is not one torch.load(weights_only=True) runs", at: "1:1"),
+        BadInput("pytorch: os.system", "open $D/os-system.pt", error: "this file stores a Python object of class 'os.system'", at: "1:1"),
+        BadInput("pytorch: a truncated pickle", "open $D/truncated-pickle.pt", error: "(archive/data.pkl is truncated)", at: "1:1"),
+        BadInput("pytorch: a 4 GB string", "open $D/huge-string.pt", error: "a value of 4294967280 bytes runs past the end of the pickle", at: "1:1"),
+        BadInput("pytorch: a memo index of 4 billion", "open $D/huge-memo-index.pt", error: "memo entry 4294967294 is read before it is written", at: "1:1"),
+        BadInput("pytorch: a billion laughs (2^64 shared tuples)", "open $D/billion-laughs.pt", error: "it holds a dict of 'bomb', none of them a dict of tensors", at: "1:1"),
+        BadInput("pytorch: a billion laughs as a dict key", "open $D/billion-laughs-key.pt", error: "a dict key that is a tuple", at: "1:1"),
+        BadInput("pytorch: a list that holds itself", "open $D/self-list.pt", error: "no state dict (a dict of tensors) in this file: it holds a list", at: "1:1"),
+        BadInput("pytorch: 10,000 nested lists", "open $D/deep-nesting.pt", error: "no state dict (a dict of tensors) in this file: it holds a list", at: "1:1"),
+        BadInput("save .pt: into a missing folder", "save $D/nowhere/m.pt", error: "cannot save (creating a temporary file beside it): no such file or directory", at: "1:1"),
+    ]
+
+    static let all = arguments + extremes + syntax + files + corrupt + whatis + state + pytorch
 }
 
 // MARK: - The run
@@ -322,7 +367,8 @@ enum Catalogue {
             let line = String(result.stderr.prefix { $0 != "\n" }).replacingOccurrences(of: directory, with: "$D")
             var input = String(decoding: bad.script.prefix(70), as: UTF8.self).debugDescription.dropFirst().dropLast()
             if bad.script.count > 70 { input += "… (\(bad.script.count) bytes)" }
-            let entry = "\(bad.name)\t\(input)\t\(result.termination)\t\(line.prefix(300))\n"
+            let preamble = bad.preamble.replacingOccurrences(of: "\n", with: "; ").replacingOccurrences(of: directory, with: "$D")
+            let entry = "\(bad.name)\t\(input)\t\(result.termination)\t\(line.prefix(300))\t\(preamble)\n"
             if let handle = FileHandle(forWritingAtPath: dump) ?? (FileManager.default.createFile(atPath: dump, contents: nil) ? FileHandle(forWritingAtPath: dump) : nil) {
                 handle.seekToEndOfFile()
                 handle.write(Data(entry.utf8))
@@ -462,6 +508,15 @@ enum Fixtures {
         try sandbox.write("wrong-shape.safetensors", bytes: safetensors(wrong.tensors, metadata: wrong.metadata))
         let other = vaeshModel(inputs: 4, hidden: 3, latent: 2)
         try sandbox.write("other-size.safetensors", bytes: safetensors(other.tensors, metadata: other.metadata))
+
+        // PyTorch checkpoints: the committed fixtures, refused and hostile ones alike.
+        let torch = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("VAEFormatsTests/Fixtures/torch")
+        for folder in [torch, torch.appendingPathComponent("hostile")] {
+            for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) where name.hasSuffix(".pt") {
+                try FileManager.default.copyItem(atPath: folder.appendingPathComponent(name).path, toPath: sandbox.path(name))
+            }
+        }
     }
 
     static func idx(_ dimensions: [Int], _ elements: [UInt8], type: UInt8 = 0x08) -> [UInt8] {

@@ -245,6 +245,7 @@ private enum Fixtures {
             load csv \(folder)/tiny.csv
             model hidden=8 latent=2
             save \(folder)/tiny.safetensors
+            save \(folder)/tiny.pt
             model hidden=4 latent=3 likelihood=gaussian-learned
             save \(folder)/learned.safetensors
             load csv \(folder)/fractions.csv
@@ -257,6 +258,9 @@ private enum Fixtures {
             header[0...7] = [0, 0, 0, 0x80, 0, 0, 0, 0]  // a 2 GB header length
             put(folder + "/huge-header.safetensors", header)
             put(folder + "/empty.safetensors", [])
+        }
+        if let good = FileManager.default.contents(atPath: folder + "/tiny.pt").map(Array.init) {
+            put(folder + "/truncated.pt", Array(good.dropLast(10)))
         }
     }
 

@@ -173,6 +173,12 @@ extension CommandTable {
         return "\(configuration.activation.rawValue), \(configuration.likelihood.summary) likelihood, decoder \(decoder)"
     }
 
+    /// As for its configuration for the MLP family; otherwise the head, the latent size and the likelihood.
+    static func describe(_ architecture: VAEArchitecture) -> String {
+        if let configuration = architecture.mlpConfiguration { return describe(configuration) }
+        return "\(architecture.head.rawValue) head, latent \(architecture.latentSize), \(architecture.likelihood.summary) likelihood"
+    }
+
     /// Why a Bernoulli number on grey-level data is no likelihood; nil when the data are 0/1 or
     /// the decoder is not Bernoulli.
     static func greyLevelNote(_ likelihood: Likelihood, _ dataset: Dataset) -> String? {
@@ -227,7 +233,7 @@ struct TermRun {
     var model: VAE<Float>? { trainer.model }
     /// The draws of z on this split (see `CommandContext.evaluationDraws`).
     var draws: Draws { context.evaluationDraws(split: splitName) }
-    var likelihood: Likelihood { trainer.model.configuration.likelihood }
+    var likelihood: Likelihood { trainer.model.architecture.likelihood }
     var dimension: Int { trainer.model.inputSize }
     var exampleCount: Int { indices?.count ?? split.count }
 

@@ -30,32 +30,41 @@ extension CommandTable {
 
         CommandSpec(
             "save", topic: .model,
-            arguments: [.positional("file", .path, required: true, abstract: "where to write the safetensors file")],
-            abstract: "write the model to a safetensors file",
+            arguments: [.positional("file", .path, required: true, abstract: "where to write: FILE.pt or FILE.pth for PyTorch, any other name for safetensors")],
+            abstract: "write the model to a PyTorch (.pt, .pth) or safetensors file",
             discussion: """
             Writes every parameter as float32 under the pytorch/examples names (fc1, fc21, fc22, \
             fc3, fc4, …), with the architecture, likelihood, seed and training progress in the \
-            file's metadata. The write is atomic: a temporary file is renamed over the target, so \
-            an interrupted or failed save leaves any earlier file untouched. PyTorch reads it \
-            with safetensors.torch.load_file.
+            file's metadata, so that vaesh reopens it exactly. A name ending in .pt or .pth gets \
+            a PyTorch zip checkpoint, which torch.load(path, weights_only=True) reads as an \
+            OrderedDict and model.load_state_dict takes strictly (the metadata is a zip entry \
+            PyTorch skips); any other name gets safetensors, which PyTorch reads with \
+            safetensors.torch.load_file. The write is atomic: a temporary file is renamed over \
+            the target, so an interrupted or failed save leaves any earlier file untouched.
             """,
-            examples: ["save vae.safetensors", "save runs/epoch10.safetensors"],
+            examples: ["save vae.pt", "save vae.safetensors", "save runs/epoch10.pth"],
             handler: saveModel
         ),
 
         CommandSpec(
             "open", topic: .model,
-            arguments: [.positional("file", .path, required: true, abstract: "a safetensors file saved by vaesh or by PyTorch")],
-            abstract: "read a model from a safetensors file, including PyTorch-made ones",
+            arguments: [.positional("file", .path, required: true, abstract: "a PyTorch checkpoint or safetensors file, saved by vaesh or by PyTorch")],
+            abstract: "read a model from a PyTorch checkpoint (.pt, .pth) or a safetensors file",
             discussion: """
-            Reads a model saved by 'save', or the pytorch/examples VAE saved with \
-            safetensors.torch.save_file(model.state_dict(), path). A file without vaesh metadata \
-            is recognised from its tensor names and shapes, and what had to be assumed (ReLU, \
-            Bernoulli) is printed. Every tensor is checked for presence and shape. The optimiser \
-            starts fresh. When data is loaded, the model must fit it (the same pixels per \
-            example). A failed open leaves the current model in place.
+            Reads a model saved by 'save', or one saved in PyTorch with \
+            torch.save(model.state_dict(), path) or safetensors.torch.save_file. The kind of file \
+            is told from its first bytes, not its name. A PyTorch checkpoint is read the way \
+            torch.load(path, weights_only=True) reads it, never running code from it; the state \
+            dict may sit in a checkpoint dict ('state_dict', 'model_state_dict', 'model', 'net', \
+            …, as Lightning and most training scripts save it) and its names may carry the \
+            'module.' prefix of DataParallel, which are taken off and printed. A file without \
+            vaesh metadata is recognised from its tensor names and shapes (the pytorch/examples \
+            layout), and what had to be assumed (ReLU, Bernoulli) is printed. Every tensor is \
+            checked for presence and shape. The optimiser starts fresh. When data is loaded, the \
+            model must fit it (the same pixels per example). A failed open leaves the current \
+            model in place.
             """,
-            examples: ["open vae.safetensors", "open pytorch_vae.safetensors"],
+            examples: ["open vae.pt", "open checkpoint.pth", "open pytorch_vae.safetensors"],
             handler: openModel
         ),
 
@@ -112,41 +121,49 @@ extension CommandTable {
             try Checkpoint.save(trainer.model, to: path, seed: context.settings.seed,
                                 epochs: trainer.epochsCompleted, steps: trainer.optimizer.step)
         }
+        let format: TensorFileFormat = Checkpoint.isPyTorchPath(path) ? .pytorch : .safetensors
         var report = Report(command: "save")
-        report.addText("saved \(trainer.model.configuration.summary) (\(Format.grouped(trainer.model.parameters.count)) parameters, \(trainer.epochsCompleted) epochs) to \(path)")
+        report.addText("saved \(trainer.model.architecture.summary) (\(Format.grouped(trainer.model.parameters.count)) parameters, \(trainer.epochsCompleted) epochs) to \(path) (\(format == .pytorch ? "PyTorch checkpoint" : "safetensors"))")
         report.addField("file", .string(path))
+        report.addField("format", .string(format.rawValue))
         context.report(report)
     }
 
     private static func openModel(_ context: CommandContext) throws(ScriptError) {
         let session = context.session
         let path = try context.arguments.path("file")
-        let (model, info) = try context.engine { () throws -> (model: VAE<Float>, info: CheckpointInfo) in
-            try Checkpoint.open(path: path, as: Float.self)
+        let (model, info, source) = try context.engine { () throws -> (model: VAE<Float>, info: CheckpointInfo, source: CheckpointSource) in
+            try Checkpoint.read(path: path, as: Float.self)
         }
         // A model that cannot read the loaded data would leave every later command failing:
         // refuse it, and keep the current model, as for any failed open.
         if let dataset = session.workbench.dataset, dataset.dimension != model.inputSize {
             throw context.failure(
                 argument: "file",
-                "\(path) holds a \(info.configuration.summary) model for \(model.inputSize) pixels per example, but the loaded data has \(dataset.dimension)",
+                "\(path) holds a \(info.architecture.summary) model for \(model.inputSize) pixels per example, but the loaded data has \(dataset.dimension)",
                 hint: "load data of the model's size first (MNIST has 784 pixels), or open a checkpoint made for this data")
         }
         let optimizer = Optimizer<Float>(.adamDefaults, learningRate: context.settings.lr, parameterCount: model.parameters.count)
         let trainer = Trainer(model: model, optimizer: optimizer, seed: info.seed ?? context.settings.seed)
+        let format = source.format == .pytorch ? "PyTorch checkpoint" : "safetensors"
         session.workbench.installModel(
-            trainer, origin: "opened \(path) (\(info.origin == "pytorch" ? "PyTorch layout, no vaesh metadata" : "saved by vaesh"))",
+            trainer, origin: "opened \(path) (\(format), \(info.origin == "pytorch" ? "PyTorch layout, no vaesh metadata" : "saved by vaesh"))",
             assumptions: info.assumptions, command: context.invocation.sourceText)
         session.refreshPrompt()
         var report = Report(command: "open")
         report.dependency = .model
-        report.addText("opened \(path): \(info.configuration.summary), \(describe(info.configuration)); \(Format.grouped(model.parameters.count)) parameters")
+        report.addText("opened \(path): \(info.architecture.summary), \(describe(info.architecture)); \(Format.grouped(model.parameters.count)) parameters")
         report.add(Quantity.count("parameters", model.parameters.count).jsonOnly)
         if let epochs = info.epochs { report.addText("trained for \(epochs) epochs (\(info.steps ?? 0) steps) when saved") }
+        for step in source.unwrapping { report.addText("PyTorch checkpoint: \(step)") }
+        for note in source.notes { report.addText("note: \(note)") }
         for assumption in info.assumptions { report.addText("assumed: \(assumption)") }
         if !model.parametersAreFinite { report.addText("warning: some parameters are NaN or infinite") }
         report.addField("file", .string(path))
-        report.addField("architecture", .string(info.configuration.summary))
+        report.addField("format", .string(source.format.rawValue))
+        report.addField("unwrapped", .array(source.unwrapping.map { .string($0.description) }))
+        report.addField("notes", .array(source.notes.map { .string($0) }))
+        report.addField("architecture", .string(info.architecture.summary))
         context.report(report)
     }
 
@@ -164,14 +181,14 @@ extension CommandTable {
             table.append(["data", "none: run 'load mnist'"])
         }
         if let trainer = workbench.trainer {
-            let configuration = trainer.model.configuration
-            table.append(["model", "\(configuration.summary): \(describe(configuration))"])
+            let architecture = trainer.model.architecture
+            table.append(["model", "\(architecture.summary): \(describe(architecture))"])
             table.append(["", "\(Format.grouped(trainer.model.parameters.count)) parameters; \(workbench.modelOrigin)"])
             for assumption in workbench.modelAssumptions { table.append(["", "assumed \(assumption)"]) }
             table.append(["training", "\(trainer.epochsCompleted) epochs, \(trainer.optimizer.step) steps"])
             table.append(["optimiser", "\(trainer.optimizer.kind.name), lr \(Format.exact(trainer.optimizer.learningRate))"])
             if workbench.undoPoint != nil, let last = workbench.current { table.append(["undo", "returns to before '\(last.command)'"]) }
-            report.addField("architecture", .string(configuration.summary))
+            report.addField("architecture", .string(architecture.summary))
             report.addField("parameters", .int(trainer.model.parameters.count))
             report.addField("epoch", .int(trainer.epochsCompleted))
         } else {
@@ -182,7 +199,7 @@ extension CommandTable {
         table.append(["BLAS", "OpenBLAS, \(BLASThreads.count) threads"])
         report.addTable(table)
         // The default model is Bernoulli too, so say it before one is built.
-        if let dataset = workbench.dataset, let note = greyLevelNote(workbench.model?.configuration.likelihood ?? .bernoulli, dataset) {
+        if let dataset = workbench.dataset, let note = greyLevelNote(workbench.model?.architecture.likelihood ?? .bernoulli, dataset) {
             report.addText(note)
         }
         context.report(report)

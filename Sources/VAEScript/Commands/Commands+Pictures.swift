@@ -109,7 +109,7 @@ extension CommandTable {
         }
         let grid = ImageGrid(tileWidth: shape.width, tileHeight: shape.height, columns: min(count, gridColumns), tiles: tiles)
         let description = "\(count) sample\(count == 1 ? "" : "s") from the prior: z ~ N(0, I) in \(model.latentSize) dimensions, "
-            + "decoded to the mean of p(x|z) (\(meanDescription(model.configuration.likelihood)))"
+            + "decoded to the mean of p(x|z) (\(meanDescription(model.architecture.likelihood)))"
         try context.show(grid, command: "sample", description: description, out: out) { report in
             report.addField("n", .int(count))
             report.addField("latent", .int(model.latentSize))

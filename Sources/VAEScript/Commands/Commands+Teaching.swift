@@ -136,7 +136,7 @@ extension CommandTable {
             return value < 0 ? "(\(text))" : text
         }
 
-        let greyLevels = greyLevelNote(model.configuration.likelihood, dataset)
+        let greyLevels = greyLevelNote(model.architecture.likelihood, dataset)
         switch term {
         case .sign:
             report.addText("")
@@ -154,7 +154,7 @@ extension CommandTable {
             report.addText("")
             report.addText("With this model, on the first \(count) \(splitName) examples (\(samples) draw\(samples == 1 ? "" : "s") of z each):")
             report.standardErrorNote = "± is one standard error of the mean over the \(count) examples"
-            let bernoulli = model.configuration.likelihood == .bernoulli
+            let bernoulli = model.architecture.likelihood == .bernoulli
             report.add(Quantity("recon", label: "recon = E_q[log p(x|z)]", value: recon.mean, standardError: recon.standardError, unit: unit,
                                 preference: .higherIsBetter, expectation: bernoulli ? "≤ 0" : nil, setsVariable: false))
             report.add(Quantity("kl", label: "KL(q(z|x) ‖ p(z))", value: kl.mean, standardError: kl.standardError, unit: unit,
@@ -175,7 +175,7 @@ extension CommandTable {
                 if let greyLevels { report.addText(greyLevels) }
             case .bce:
                 report.addText("E_q[BCE] = −recon = \(Format.fixed(-recon.mean, decimals: 2)) \(unit)"
-                               + (bernoulli ? "" : ": only for a Bernoulli decoder; this model's likelihood is \(model.configuration.likelihood.summary)"))
+                               + (bernoulli ? "" : ": only for a Bernoulli decoder; this model's likelihood is \(model.architecture.likelihood.summary)"))
                 if let greyLevels { report.addText(greyLevels) }
             case .kl:
                 report.addText("\(mark(kl.mean >= 0)) KL = \(signed(kl.mean)) ≥ 0")
@@ -269,7 +269,7 @@ extension CommandTable {
         }
         guard let parts = measured else { throw .interrupted(at: context.location) }
         let catalogue = Convention.catalogue(ConventionSetting(dimension: model.inputSize, latentSize: model.latentSize,
-                                                               likelihood: model.configuration.likelihood, batch: batch))
+                                                               likelihood: model.architecture.likelihood, batch: batch))
         report.addText("")
         report.addText("With this model, on the first \(count) \(splitName) examples (\(samples) draws of z each),")
         report.addText("B = \(batch) (the batch setting); each is a loss, lower is better:")

@@ -33,7 +33,7 @@ final class TrainingDisplay {
 
     func start() {
         guard !json else { return }
-        let model = trainer.model.configuration.summary
+        let model = trainer.model.architecture.summary
         let objective = settings.objective == .loss
             ? "minimising loss = −ELBO = −recon + \(settings.beta == 1 ? "" : "β·")KL"
             : "MINIMISING THE ELBO (objective=elbo, the sign flipped on purpose): expect recon to fall and KL to grow"

@@ -131,7 +131,7 @@ public final class Workbench {
     /// a long name is cut with "…". `info` says everything in full.
     public var promptLabel: String? {
         let data = dataset.map { Self.cut($0.name, to: 14) }
-        var model = self.model?.configuration.summary
+        var model = self.model?.architecture.summary
         func label() -> String? {
             let parts = [data, model].compactMap { $0 }
             return parts.isEmpty ? nil : parts.joined(separator: "·")

@@ -1,11 +1,11 @@
 // vaesh-bench MODE [key=value…]: one timed workload of VAEKit, printed as one JSON line.
 //
-// Modes (the model is always the pytorch/examples VAE, 784-400-20, seeded):
+// Modes (the model is the pytorch/examples VAE, 784-400-20, seeded, unless model=tf-cvae or keras):
 //   epoch   epochs=1 batch=128 seed=S [evaluate=1]  training epochs on full MNIST (the trainer's own
 //           seconds, which exclude the test evaluation); with evaluate=1 also the test loss
 //   elbo    every term on the 10,000 test images, one draw each (a model trained `train=` epochs first)
 //   logpx   k=1000 limit=1000: the IWAE estimate on the first `limit` test images
-//   steps   steps=200: computeGradients and Adam apart, on one batch, for profiling
+//   steps   steps=200 batch=128: computeGradients and Adam apart, on one batch, for profiling
 // Threads: OPENBLAS_NUM_THREADS (read by OpenBLAS and by VAEKit's own splitting).
 import Foundation
 import VAEKit
@@ -50,7 +50,32 @@ func loadMNIST() -> Dataset {
 
 let seed = UInt64(option("seed", 1))
 var random = RandomSource(seed: seed)
-let model = try! VAE<Float>(.pytorchExample, random: &random)
+
+/// model=mlp (the pytorch/examples VAE, the default), tf-cvae (TensorFlow's CVAE tutorial) or
+/// keras (the Keras VAE example), in PyTorch terms (REFERENCES.md).
+func architecture(_ name: String) -> VAEArchitecture {
+    let mnist = ExampleShape.image(channels: 1, height: 28, width: 28)
+    switch name {
+    case "tf-cvae":
+        return VAEArchitecture(
+            input: mnist,
+            encoder: [.Conv2d(1, 32, 3, stride: 2), .relu, .Conv2d(32, 64, 3, stride: 2), .relu, .flatten, .Linear(2304, 4)],
+            head: .split, latentSize: 2,
+            decoder: [.Linear(2, 1568), .relu, .Unflatten(32, 7, 7), .ConvTranspose2d(32, 64, 3, stride: 2, padding: 1, outputPadding: 1),
+                      .relu, .ConvTranspose2d(64, 32, 3, stride: 2, padding: 1, outputPadding: 1), .relu, .ConvTranspose2d(32, 1, 3, padding: 1)])
+    case "keras":
+        return VAEArchitecture(
+            input: mnist,
+            encoder: [.Conv2d(1, 32, 3, stride: 2, padding: .explicit(1)), .relu, .Conv2d(32, 64, 3, stride: 2, padding: .explicit(1)), .relu,
+                      .flatten, .Linear(3136, 16), .relu],
+            head: .twoLinear, latentSize: 2,
+            decoder: [.Linear(2, 3136), .relu, .Unflatten(64, 7, 7), .ConvTranspose2d(64, 64, 3, stride: 2, padding: 1, outputPadding: 1),
+                      .relu, .ConvTranspose2d(64, 32, 3, stride: 2, padding: 1, outputPadding: 1), .relu, .ConvTranspose2d(32, 1, 3, padding: 1)])
+    default:
+        return VAEConfiguration.pytorchExample.architecture
+    }
+}
+let model = try! VAE<Float>(architecture(options["model"] ?? "mlp"), random: &random)
 let optimizer = Optimizer<Float>(.adamDefaults, learningRate: 1e-3, parameterCount: model.parameters.count)
 let trainer = Trainer(model: model, optimizer: optimizer, seed: seed)
 
@@ -97,13 +122,13 @@ case "logpx":
     }
     emit(["seconds": time, "logpx": estimate?.logLikelihood.mean ?? .nan, "examples": limit, "k": k])
 case "steps":
-    let steps = option("steps", 200)
-    let x = Matrix<Float>(rows: 128, columns: 784)
+    let steps = option("steps", 200), batch = option("batch", 128)
+    let x = Matrix<Float>(rows: batch, columns: model.inputSize)
     random.fillUniform(x.buffer, low: 0, high: 1)
-    _ = model.computeGradients(x, rows: 128, weights: .loss(), random: &random)
-    let gradients = seconds { for _ in 0..<steps { _ = model.computeGradients(x, rows: 128, weights: .loss(), random: &random) } }
+    _ = model.computeGradients(x, rows: batch, weights: .loss(), random: &random)
+    let gradients = seconds { for _ in 0..<steps { _ = model.computeGradients(x, rows: batch, weights: .loss(), random: &random) } }
     let adam = seconds { for _ in 0..<steps { optimizer.apply(to: model.parameters) } }
-    let forward = seconds { for _ in 0..<steps { _ = model.objective(x, rows: 128, weights: .loss(), random: &random) } }
+    let forward = seconds { for _ in 0..<steps { _ = model.objective(x, rows: batch, weights: .loss(), random: &random) } }
     emit(["gradients_ms": gradients * 1000 / Double(steps), "adam_ms": adam * 1000 / Double(steps),
           "forward_ms": forward * 1000 / Double(steps)])
 case "gemm":
