@@ -2,7 +2,8 @@
 // The fuzz targets, in a package of their own so that the main package's builds (and CI's test
 // run) never compile them. `scripts/fuzz` builds them with
 //     swift build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -enable-testing
-// and runs each one for a while. See README.md.
+// and FuzzScript and FuzzInterpreter once more with -sanitize=fuzzer alone and edge coverage
+// (-sanitize-coverage=edge,inline-8bit-counters,pc-table), and runs each one for a while. See README.md.
 //
 // Tools version 5.4 on purpose: from 5.5 on, SwiftPM renames an executable's entry point to
 // `<Target>_main` and links `main` to it, which fails for a libFuzzer target (it has no entry

@@ -17,7 +17,6 @@ saturates to exactly 0 or 1 in float32. This script writes, with real PyTorch:
 Run from the repository root with torch and safetensors installed:
     python Tests/VAEFormatsTests/Fixtures/pytorch/make_bce_fixture.py
 """
-import gzip
 import os
 
 import numpy as np
@@ -25,8 +24,9 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import save_file
 
+import embedded_mnist
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-MNIST = os.path.join(HERE, "..", "..", "..", "..", "Sources", "VAEFormats", "Resources", "MNIST")
 
 
 def elementwise():
@@ -50,8 +50,7 @@ def elementwise():
 
 
 def test_images(count):
-    with gzip.open(os.path.join(MNIST, "t10k-images-idx3-ubyte.gz")) as f:
-        data = np.frombuffer(f.read(), dtype=np.uint8, offset=16)
+    data = np.frombuffer(embedded_mnist.idx_bytes("t10k-images-idx3-ubyte"), dtype=np.uint8, offset=16)
     return torch.from_numpy(data[: count * 784].astype(np.float32).reshape(count, 784) / 255.0)
 
 

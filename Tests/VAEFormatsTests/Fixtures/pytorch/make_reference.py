@@ -9,7 +9,6 @@ E_q[log p(x|z)] with their standard errors.
 Run from the repository root with torch and safetensors installed:
     python Tests/VAEFormatsTests/Fixtures/pytorch/make_reference.py
 """
-import gzip
 import json
 import os
 
@@ -19,8 +18,9 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 from torch import nn
 
+import embedded_mnist
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-MNIST = os.path.join(HERE, "..", "..", "..", "..", "Sources", "VAEKit", "Resources", "MNIST")
 
 
 class VAE(nn.Module):
@@ -58,8 +58,7 @@ def loss_function(recon_x, x, mu, logvar):
 
 
 def images(name):
-    with gzip.open(os.path.join(MNIST, name)) as f:
-        data = f.read()
+    data = embedded_mnist.idx_bytes(name)
     count = int.from_bytes(data[4:8], "big")
     return torch.from_numpy(np.frombuffer(data, np.uint8, offset=16).reshape(count, 784).astype(np.float32) / 255)
 
@@ -69,7 +68,7 @@ def main():
     torch.set_num_threads(1)
     model = VAE()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    train = images("train-images-idx3-ubyte.gz")
+    train = images("train-images-idx3-ubyte")
     order = torch.randperm(train.shape[0])
     for step in range(200):
         batch = train[order[(step * 128) % 9984:(step * 128) % 9984 + 128]]
@@ -79,7 +78,7 @@ def main():
         optimizer.step()
     save_file(model.state_dict(), os.path.join(HERE, "vae_784_400_20.safetensors"))
 
-    test = images("t10k-images-idx3-ubyte.gz")[:20]
+    test = images("t10k-images-idx3-ubyte")[:20]
     samples = 2000
     with torch.no_grad():
         mu, logvar = model.encode(test)
