@@ -236,6 +236,10 @@ extension CommandTable {
         var base = [Double](repeating: 0, count: latent)
         var baseText = "0 (the prior's mean)"
         if let index = try context.arguments.optionalInt("index") {
+            guard latent > 2 else {
+                throw context.failure(argument: "index", "index= sets the dimensions the grid does not vary, and a model with \(latent) latent dimension\(latent == 1 ? "" : "s") has none",
+                                      hint: "leave out index=")
+            }
             let dataset = try context.requireDataAndModel().0
             let name = try context.arguments.string("split")
             let split = try context.split(of: dataset, named: name)
@@ -273,8 +277,8 @@ extension CommandTable {
         let spacingText = spacing == "quantile" ? "N(0, 1)'s quantiles at (i + ½)/\(n)" : "evenly spaced"
         let across = "z[\(dims.0)] from \(Format.fixed(values[0], decimals: 2)) to \(Format.fixed(values[n - 1], decimals: 2)) left to right"
         let down = latent == 1 ? "" : ", z[\(dims.1)] the same from bottom to top"
-        let description = "\(rows)×\(n) grid of decoded means of p(x|z): \(across)\(down) (\(spacingText)); "
-            + (latent <= 2 ? "" : "the other \(latent - 2) dimension\(latent == 3 ? "" : "s") at \(baseText)")
+        let description = "\(rows)×\(n) grid of decoded means of p(x|z): \(across)\(down) (\(spacingText))"
+            + (latent <= 2 ? "" : "; the other \(latent - 2) dimension\(latent == 3 ? "" : "s") at \(baseText)")
         var report = Report(command: "manifold")
         let picture = ManifoldPicture(grid: grid, values: values, xTitle: "Z[\(dims.0)]", yTitle: latent == 1 ? nil : "Z[\(dims.1)]")
         if let out {

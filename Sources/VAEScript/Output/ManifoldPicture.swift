@@ -47,7 +47,7 @@ struct ManifoldPicture {
     /// no longer read as a plane), with the axes' values in words below.
     func text(style: TerminalPicture.Style, width: Int) -> String {
         let whole = grid.image()
-        let factor = max(1, (whole.width + width - 1) / width)
+        let factor = whole.width <= width ? 1 : (whole.width + width - 1) / width  // no overflow for an unlimited width
         var text = TerminalPicture.render(whole.downsampled(by: factor), style: style, width: width)
         let across = values.map { Format.fixed($0, decimals: 2) }.joined(separator: " ")
         text += TextLayout.wrapLines("columns, left to right, \(xTitle.lowercased()) = \(across)\n", width: width)
