@@ -313,14 +313,7 @@ extension VAE {
         var means = [Double](), drawn: [Double]? = draws == nil ? nil : []
         means.reserveCapacity(chosen.count * latent)
         var random = draws
-        let chunk = max(1, min(evaluationChunk(samples: 1), chosen.count))
-        let batch = Matrix<T>(rows: chunk, columns: inputSize)
-        var start = 0
-        while start < chosen.count {
-            if shouldStop() { return nil }
-            let rows = min(chunk, chosen.count - start)
-            source.fillBatch(chosen[start..<start + rows], into: batch, epoch: 0)
-            let posterior = encodeMean(batch, rows: rows)  // μ (rows, Z), log σ² (rows, Z)
+        let finished = forEachPosterior(source, indices: chosen, shouldStop: shouldStop) { posterior, rows in
             for n in 0..<rows {
                 for d in 0..<latent {
                     let mu = Double(posterior.mean[n, d])
@@ -330,8 +323,25 @@ extension VAE {
                     }
                 }
             }
+        }
+        return finished ? LatentCodes(latentSize: latent, means: means, draws: drawn) : nil
+    }
+
+    /// Runs the encoder over `indices` of `source` in chunks (evaluation mode) and hands `body`
+    /// each chunk's μ (rows, Z) and log σ² (rows, Z) with its row count; false when `shouldStop`
+    /// answered true between chunks. What `latentCodes` and `latentActivity` share.
+    func forEachPosterior(_ source: any ExampleSource, indices chosen: [Int], shouldStop: () -> Bool,
+                          _ body: ((mean: Matrix<T>, logVariance: Matrix<T>), Int) -> Void) -> Bool {
+        let chunk = max(1, min(evaluationChunk(samples: 1), chosen.count))
+        let batch = Matrix<T>(rows: chunk, columns: inputSize)
+        var start = 0
+        while start < chosen.count {
+            if shouldStop() { return false }
+            let rows = min(chunk, chosen.count - start)
+            source.fillBatch(chosen[start..<start + rows], into: batch, epoch: 0)
+            body(encodeMean(batch, rows: rows), rows)
             start += rows
         }
-        return LatentCodes(latentSize: latent, means: means, draws: drawn)
+        return true
     }
 }

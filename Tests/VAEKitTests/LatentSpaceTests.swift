@@ -6,21 +6,13 @@ import Testing
 /// principal axes, the Gaussian's quantiles and the paths between two codes.
 @Suite("Latent space")
 struct LatentSpaceTests {
-    static func model() throws -> VAE<Double> {
-        var random = RandomSource(seed: 5)
-        return try VAE<Double>(VAEConfiguration(inputSize: 6, encoderHidden: [5], latentSize: 3), random: &random)
-    }
-
-    static func data(rows: Int, seed: UInt64) -> Matrix<Double> {
-        var random = RandomSource(seed: seed)
-        let x = Matrix<Double>(rows: rows, columns: 6)
-        random.fillUniform(x.buffer, low: 0, high: 1)
-        return x
-    }
+    // The small model and uniform data of the activity tests: A_d there is the spread² here.
+    static func model() throws -> VAE<Double> { try LatentActivityTests.model() }
+    static func data(rows: Int, seed: UInt64) -> Matrix<Double> { LatentActivityTests.data(rows: rows, seed: seed) }
 
     @Test func codesAreThePosteriorMeansExampleByExample() throws {
         let model = try Self.model()
-        let x = Self.data(rows: 300, seed: 1)  // more than one chunk? no: but indices reorder
+        let x = Self.data(rows: 300, seed: 1)
         let indices = [7, 3, 299, 0]
         let codes = try #require(model.latentCodes(x, indices: indices))
         #expect(codes.count == 4 && codes.latentSize == 3 && codes.draws == nil)

@@ -70,13 +70,8 @@ public struct ColourImage: Sendable, Equatable {
 
     /// Each pixel drawn as a `factor`×`factor` block (nearest neighbour), as `GreyImage.scaled`.
     public func scaled(by factor: Int) -> ColourImage {
-        precondition(factor >= 1, "scaled(by:): factor must be at least 1")
-        if factor == 1 { return self }
         var result = ColourImage(width: width * factor, height: height * factor)
-        for y in 0..<result.height {
-            let row = (y / factor) * width
-            for x in 0..<result.width { result.pixels[y * result.width + x] = pixels[row + x / factor] }
-        }
+        result.pixels = scaledPixels(pixels, width: width, height: height, by: factor)
         return result
     }
 
