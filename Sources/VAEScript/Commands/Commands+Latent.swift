@@ -33,8 +33,9 @@ extension CommandTable {
             spread_y (the standard deviation of the plotted means along each axis), spread_min \
             and spread_max (of μ_d over the examples, across the dimensions), spread_0, spread_1, \
             … per dimension, center_max (the largest |mean of μ_d|), and inside_1sigma and \
-            inside_2sigma (the fraction of plotted means inside each circle; for draws from the \
-            prior itself they would be 39.3% and 86.5%). With out=FILE.png it writes a colour PNG \
+            inside_2sigma (the fraction of the plotted points inside each circle: 39.3% and 86.5% \
+            for draws from the prior itself, so with draw=yes they test whether the aggregate \
+            posterior fills the prior). With out=FILE.png it writes a colour PNG \
             with axes, ticks, a title and a legend.
             """,
             examples: ["latent", "latent dims=0,4", "latent split=train limit=5000 out=latent.png scale=2", "latent draw=yes"],
@@ -172,7 +173,11 @@ extension CommandTable {
         }
         // The numbers a script checks: how far the means spread, per axis and per dimension.
         let unit = "latent units"
-        let inside = { (radius: Double) in Double(zip(means.x, means.y).count { $0 * $0 + $1 * $1 <= radius * radius }) / Double(count) }
+        // Inside the circles: the points shown. For draws this tests the aggregate posterior
+        // against the prior directly: if q(z) = E_x q(z|x) were N(0, I), the fractions would be
+        // 1 − e^(−1/2) and 1 − e^(−2).
+        let inside = { (radius: Double) in Double(zip(plotted.x, plotted.y).count { $0 * $0 + $1 * $1 <= radius * radius }) / Double(count) }
+        let shown = drawn ? "draws" : "means"
         let standardDeviation = { (values: [Double]) -> Double in
             let mean = values.reduce(0, +) / Double(values.count)
             return (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)).squareRoot()
@@ -192,9 +197,9 @@ extension CommandTable {
         report.add(Quantity("center_max", label: "largest |mean of μ_d| (dimension \(offCenter))", value: abs(spread.center[offCenter]), unit: unit,
                             expectation: "0 when the means centre on the prior", decimals: 3))
         if latent > 1 {
-            report.add(Quantity("inside_1sigma", label: "plotted means inside the 1σ circle", value: inside(1), unit: "fraction",
+            report.add(Quantity("inside_1sigma", label: "plotted \(shown) inside the 1σ circle", value: inside(1), unit: "fraction",
                                 expectation: "0.393 for draws from the prior", decimals: 3))
-            report.add(Quantity("inside_2sigma", label: "plotted means inside the 2σ circle", value: inside(2), unit: "fraction",
+            report.add(Quantity("inside_2sigma", label: "plotted \(shown) inside the 2σ circle", value: inside(2), unit: "fraction",
                                 expectation: "0.865 for draws from the prior", decimals: 3))
         }
         for d in 0..<latent {
