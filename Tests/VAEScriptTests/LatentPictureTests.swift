@@ -89,7 +89,7 @@ struct LatentPictureTests {
         #expect(Canvas.tickDecimals(step: 0.2) == 1 && Canvas.tickDecimals(step: 1) == 0 && Canvas.tickDecimals(step: 0.05) == 2)
     }
 
-    @Test func greysStayGreyAndColoursUseTheCube() {
+    @Test func greysStayGreyAndColoursUseTheCube() throws {
         #expect(RGB.white.paletteIndex == 231 && RGB.black.paletteIndex == 16)
         #expect(RGB(255, 0, 0).paletteIndex == 196)
         var image = ColourImage(width: 2, height: 1)
