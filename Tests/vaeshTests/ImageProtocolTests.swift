@@ -31,7 +31,7 @@ struct ImageProtocolTests {
         let terminal = try PseudoTerminal(arguments: ["--no-rc", "-c", Self.script], environment: sandbox.environment, columns: 80)
         try terminal.expect(Self.query)
         terminal.send("\u{1B}P>|XTerm(388)\u{1B}\\\u{1B}[?63;1;2;4;6;9;15;22c")
-        try terminal.expect("\u{1B}P0;1;0q\"1;1;28;28#0;2;")
+        try terminal.expect("\u{1B}P0;1;0q\"1;1;32;32#0;2;")  // one 28×28 sample with 2 pixels of padding around it
         #expect(try terminal.waitForExit(timeout: 60) == .exited(0), "\(terminal.transcript)")
     }
 
