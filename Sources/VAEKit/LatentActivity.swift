@@ -47,14 +47,7 @@ extension VAE {
         var squares = [Double](repeating: 0, count: latent)  // Σ (μ − running mean)², Welford's M2
         var klSum = [Double](repeating: 0, count: latent)
         var seen = 0
-        let chunk = min(evaluationChunk(samples: 1), chosen.count)
-        let batch = Matrix<T>(rows: chunk, columns: inputSize)
-        var start = 0
-        while start < chosen.count {
-            if shouldStop() { return nil }
-            let rows = min(chunk, chosen.count - start)
-            source.fillBatch(chosen[start..<start + rows], into: batch, epoch: 0)
-            let posterior = encodeMean(batch, rows: rows)  // μ (rows, Z), log σ² (rows, Z)
+        let finished = forEachPosterior(source, indices: chosen, shouldStop: shouldStop) { posterior, rows in
             for n in 0..<rows {
                 seen += 1
                 let mu = (0..<latent).map { Double(posterior.mean[n, $0]) }
@@ -66,8 +59,8 @@ extension VAE {
                     klSum[d] += kl[d]
                 }
             }
-            start += rows
         }
+        guard finished else { return nil }
         let denominator = Double(max(1, seen - 1))
         return LatentActivity(activity: squares.map { $0 / denominator }, meanKL: klSum.map { $0 / Double(seen) }, examples: seen)
     }

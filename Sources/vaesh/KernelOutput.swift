@@ -53,7 +53,7 @@ final class KernelOutput: OutputSink {
     func show(_ picture: Picture) {
         let png = Data(picture.png).base64EncodedString()
         display(["image/png": .string(png), "text/plain": .string(picture.description)],
-                metadata: [("image/png", .object([("width", .int(picture.image.width)), ("height", .int(picture.image.height))]))])
+                metadata: [("image/png", .object([("width", .int(picture.width)), ("height", .int(picture.height))]))])
     }
 
     func report(_ error: ErrorReport) { errors.append(error) }

@@ -64,6 +64,12 @@ struct VaeshCommand: ParsableCommand {
         discussion: "Default: the terminal's width; 80 when output is not a terminal.", valueName: "n"))
     var width: Int?
 
+    @Option(help: ArgumentHelp(
+        "Draw pictures as real images: auto (ask the terminal), off (characters), kitty, iterm or sixel.",
+        discussion: "Only ever on a terminal: output to a pipe or a file, TERM=dumb, NO_COLOR and --json always get characters. auto asks the terminal when the first picture is shown and waits up to half a second for its answer.",
+        valueName: "which"))
+    var images = "auto"
+
     /// For scripts/install: the manual page, written from these flags and the command table.
     @Flag(name: .customLong("man-page"), help: .hidden)
     var manPage = false
@@ -80,6 +86,9 @@ struct VaeshCommand: ParsableCommand {
     var kernelProtocol = false
 
     mutating func validate() throws {
+        if images != "auto", images != "off", ImageProtocol(rawValue: images) == nil {
+            throw ValidationError("--images must be auto, off, kitty, iterm or sixel, not '\(images)'")
+        }
         if let width, width != 0, width < Session.narrowestWidth {
             throw ValidationError("--width must be 0 (no wrapping) or at least \(Session.narrowestWidth) columns, not \(width)")
         }
@@ -128,6 +137,14 @@ func run(_ arguments: VaeshCommand) -> Int32 {
     }
 
     let output = StandardOutput()
+    // Never escapes to a non-terminal; and NO_COLOR asks for plain output, which a real image is not.
+    if !options.json, stdoutIsTerminal, options.terminalHandlesEscapes, !options.noColor {
+        switch arguments.images {
+        case "off": break
+        case "auto": output.detectImageProtocol = stdinIsTerminal ? { ImageDetection.ask() } : nil
+        default: output.imageProtocol = ImageProtocol(rawValue: arguments.images)
+        }
+    }
     let session = Session(options: options, output: output)
     SignalHandling.install()
     // `pause` and --step wait for the user only when there is one at a keyboard.

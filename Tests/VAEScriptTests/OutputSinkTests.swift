@@ -29,7 +29,7 @@ struct OutputSinkTests {
         let run = runScript(Self.script, name: "cell", session: session)
         #expect(run.outcome == .finished(failures: 0))
         #expect(sink.pictures.count == 3)
-        #expect(sink.pictures.map { [$0.image.width, $0.image.height] } == [[92, 32], [62, 32], [900, 266]])
+        #expect(sink.pictures.map { [$0.width, $0.height] } == [[92, 32], [62, 32], [900, 266]])
         #expect(sink.pictures[0].description.hasPrefix("3 samples from the prior"))
         #expect(sink.pictures[0].description.hasSuffix("(1×3 grid, 92×32 pixels)"))
         #expect(sink.pictures[2].description.contains("curves of 1 epoch"))

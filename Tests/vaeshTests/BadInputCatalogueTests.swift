@@ -372,7 +372,28 @@ enum Catalogue {
                  error: "no layers", at: "1:24"),
     ]
 
-    static let all = arguments + extremes + syntax + files + corrupt + whatis + state + pytorch + ownModels + architecture
+    /// The latent space's pictures (`latent`, `manifold`, `interpolate`) on the 16-8-2 model.
+    static let latentSpace: [BadInput] = [
+        BadInput("latent: a dimension out of range", "latent dims=0,2",
+                 error: "dimension 2 is out of range: the model has 2 latent dimensions (0…1)", at: "1:13"),
+        BadInput("latent: one dimension", "latent dims=1", error: "dims= takes two dimensions, not 1", at: "1:13"),
+        BadInput("latent: the same dimension twice", "latent dims=1,1", error: "dims=1,1 names one dimension twice", at: "1:13"),
+        BadInput("latent: one example", "latent limit=1", error: "the scatter needs at least 2 examples, and there is 1", at: "1:14"),
+        BadInput("latent: an unwritable path", "latent out=/nonexistent-vaesh-folder/latent.png",
+                 error: "/nonexistent-vaesh-folder/latent.png: cannot save", at: "1:1"),
+        BadInput("latent: scale= without out=", "latent scale=3", error: "scale= sets the size of a PNG file, and latent is not writing one", at: "1:14"),
+        BadInput("manifold: a grid too large", "manifold 65", error: "invalid value '65' for 'n' of 'manifold': must be in [2, 64]", at: "1:10"),
+        BadInput("manifold: a picture too large", "manifold 64 out=$D/m.png scale=32", error: "scale=32 would make a picture of", at: "1:32"),
+        BadInput("manifold: range= with quantiles", "manifold range=3", error: "range= sets the ends of a linear grid, and spacing=quantile has none", at: "1:16"),
+        BadInput("manifold: split= without index=", "manifold split=train", error: "split= says where the index= example comes from, and no index= was given", at: "1:16"),
+        BadInput("manifold: index= with nothing to hold", "manifold index=3",
+                 error: "index= sets the dimensions the grid does not vary, and a model with 2 latent dimensions has none", at: "1:16"),
+        BadInput("interpolate: an example past the end", "interpolate 0 99", error: "to=99, but the test split has 8 examples (0…7)", at: "1:15"),
+        BadInput("interpolate: one index", "interpolate 3", error: "missing required argument 'to' for 'interpolate'", at: "1:1"),
+        BadInput("interpolate: a path misspelt", "interpolate 0 1 path=slurp", error: "invalid value 'slurp' for 'path' of 'interpolate'", at: "1:22"),
+    ]
+
+    static let all = arguments + extremes + syntax + files + corrupt + whatis + state + pytorch + ownModels + architecture + latentSpace
 }
 
 // MARK: - The run

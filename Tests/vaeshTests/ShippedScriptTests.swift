@@ -19,7 +19,7 @@ struct ShippedScriptTests {
 
     /// The examples that run on the embedded subset.
     static let examples = ["beta-vae.vae", "gaussian-likelihood.vae", "iwae-gap.vae", "mean-vs-sum.vae", "posterior-collapse.vae",
-                           "whose-loss-is-this.vae"]
+                           "whose-loss-is-this.vae", "latent-space.vae"]
 
     /// The data folder holding full MNIST, if there is one: `$VAESH_DATA`, else the default
     /// folder under the real home directory.

@@ -1,3 +1,4 @@
+import VAEFormats
 import VAEKit
 
 // The helpers command handlers share, in one place: what they require of the session, the
@@ -132,15 +133,29 @@ extension CommandContext {
     /// `image` drawn `scale` times larger and written to `out` as a PNG; refused before anything
     /// is drawn when the result would be unreasonably large.
     func writePicture(_ image: GreyImage, scale: Int, to out: String) throws(ScriptError) -> GreyImage {
-        let (width, height) = (image.width * scale, image.height * scale)
+        try checkPictureSize(width: image.width, height: image.height, scale: scale)
+        let scaled = image.scaled(by: scale)
+        try engine { () throws in try scaled.writePNG(to: out) }
+        return scaled
+    }
+
+    /// The same for a colour picture (a grey one if it holds only greys: `ColourImage.pngData`).
+    func writePicture(_ image: ColourImage, scale: Int, to out: String) throws(ScriptError) -> ColourImage {
+        try checkPictureSize(width: image.width, height: image.height, scale: scale)
+        let scaled = image.scaled(by: scale)
+        let bytes = scaled.pngData()
+        try engine { () throws in try AtomicFile.write(bytes, to: out) }
+        return scaled
+    }
+
+    /// Refuses a picture of more than `largestPicture` pixels once scaled.
+    func checkPictureSize(width: Int, height: Int, scale: Int) throws(ScriptError) {
+        let (width, height) = (width * scale, height * scale)
         guard width * height <= Self.largestPicture else {
             throw failure(argument: "scale", "scale=\(scale) would make a picture of \(Format.grouped(width))×\(Format.grouped(height)) pixels, "
                           + "more than \(Format.grouped(Self.largestPicture))",
                           hint: "use a smaller scale= (or fewer pictures)")
         }
-        let scaled = image.scaled(by: scale)
-        try engine { () throws in try scaled.writePNG(to: out) }
-        return scaled
     }
 
     /// The most pixels a PNG is allowed: 16 megapixels (4096 × 4096, 64 MB while it is drawn),

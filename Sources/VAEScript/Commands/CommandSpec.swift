@@ -11,6 +11,7 @@ public enum CommandTopic: String, CaseIterable, Sendable {
     case teaching = "Teaching: the sign, checked and explained"
     case training = "Training"
     case pictures = "Samples and pictures"
+    case latent = "The latent space"
     case variables = "Variables and checks"
     case session = "Session"
 }

@@ -8,6 +8,7 @@ public struct CommandTable: Sendable {
     /// The order of `all` is the order of `help` within each topic.
     public static let all: [CommandSpec] = dataCommands + modelCommands + termCommands + teachingCommands
         + trainingCommands + pictureCommands + variableCommands + sessionCommands
+        + latentCommands
 
     /// The table the shell uses.
     public static let standard = CommandTable(all)

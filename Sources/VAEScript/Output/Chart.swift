@@ -109,7 +109,7 @@ enum Chart {
         for (index, panel) in panels.enumerated() {
             drawPanel(panel, on: &canvas, left: index * panelWidth, top: legendHeight)
         }
-        return canvas.image
+        return canvas.greyImage
     }
 
     private static func drawPanel(_ panel: ChartPanel, on canvas: inout Canvas, left: Int, top: Int) {
@@ -154,85 +154,4 @@ enum Chart {
             }
         }
     }
-}
-
-/// A white picture to draw lines, dots and capital text on.
-struct Canvas {
-    private(set) var image: GreyImage
-
-    init(width: Int, height: Int) {
-        image = GreyImage(width: width, height: height, fill: 1)
-    }
-
-    mutating func plot(_ x: Int, _ y: Int, grey: Float) {
-        guard x >= 0, y >= 0, x < image.width, y < image.height else { return }
-        image[x, y] = grey
-    }
-
-    /// A line two pixels thick (Bresenham); a dashed one is drawn 6 on, 4 off.
-    mutating func line(from start: (Int, Int), to end: (Int, Int), grey: Float, dashed: Bool) {
-        var (x, y) = start
-        let dx = abs(end.0 - x), dy = -abs(end.1 - y)
-        let sx = x < end.0 ? 1 : -1, sy = y < end.1 ? 1 : -1
-        var error = dx + dy, step = 0
-        while true {
-            if !dashed || step % 10 < 6 {
-                plot(x, y, grey: grey); plot(x + 1, y, grey: grey); plot(x, y + 1, grey: grey)
-            }
-            if x == end.0 && y == end.1 { break }
-            let doubled = 2 * error
-            if doubled >= dy { error += dy; x += sx }
-            if doubled <= dx { error += dx; y += sy }
-            step += 1
-        }
-    }
-
-    /// A 5×5 square centred on the point.
-    mutating func dot(_ center: (Int, Int), grey: Float) {
-        for y in -2...2 { for x in -2...2 { plot(center.0 + x, center.1 + y, grey: grey) } }
-    }
-
-    /// Text in a 3×5 pixel font drawn at twice its size: 8 pixels per character, 10 tall.
-    /// Characters the font lacks are drawn as blanks.
-    mutating func text(_ string: String, x: Int, y: Int, grey: Float) {
-        for (index, character) in string.uppercased().enumerated() {
-            guard let glyph = Self.font[character] else { continue }
-            for (row, bits) in glyph.enumerated() {
-                for (column, bit) in bits.enumerated() where bit == "#" {
-                    let px = x + index * 8 + column * 2, py = y + row * 2
-                    plot(px, py, grey: grey); plot(px + 1, py, grey: grey)
-                    plot(px, py + 1, grey: grey); plot(px + 1, py + 1, grey: grey)
-                }
-            }
-        }
-    }
-
-    static func textWidth(_ string: String) -> Int { max(0, string.count * 8 - 2) }
-
-    /// Capitals, digits and the punctuation numbers need, five rows of three pixels each.
-    static let font: [Character: [String]] = [
-        "0": ["###", "#.#", "#.#", "#.#", "###"], "1": [".#.", "##.", ".#.", ".#.", "###"],
-        "2": ["###", "..#", "###", "#..", "###"], "3": ["###", "..#", ".##", "..#", "###"],
-        "4": ["#.#", "#.#", "###", "..#", "..#"], "5": ["###", "#..", "###", "..#", "###"],
-        "6": ["###", "#..", "###", "#.#", "###"], "7": ["###", "..#", ".#.", ".#.", ".#."],
-        "8": ["###", "#.#", "###", "#.#", "###"], "9": ["###", "#.#", "###", "..#", "###"],
-        ".": ["...", "...", "...", "...", ".#."], "-": ["...", "...", "###", "...", "..."],
-        "+": ["...", ".#.", "###", ".#.", "..."], "(": [".#.", "#..", "#..", "#..", ".#."],
-        ")": [".#.", "..#", "..#", "..#", ".#."], "=": ["...", "###", "...", "###", "..."],
-        "/": ["..#", "..#", ".#.", "#..", "#.."], " ": ["...", "...", "...", "...", "..."],
-        "|": [".#.", ".#.", ".#.", ".#.", ".#."],
-        "A": [".#.", "#.#", "###", "#.#", "#.#"], "B": ["##.", "#.#", "##.", "#.#", "##."],
-        "C": [".##", "#..", "#..", "#..", ".##"], "D": ["##.", "#.#", "#.#", "#.#", "##."],
-        "E": ["###", "#..", "##.", "#..", "###"], "F": ["###", "#..", "##.", "#..", "#.."],
-        "G": [".##", "#..", "#.#", "#.#", ".##"], "H": ["#.#", "#.#", "###", "#.#", "#.#"],
-        "I": ["###", ".#.", ".#.", ".#.", "###"], "J": ["..#", "..#", "..#", "#.#", ".#."],
-        "K": ["#.#", "#.#", "##.", "#.#", "#.#"], "L": ["#..", "#..", "#..", "#..", "###"],
-        "M": ["#.#", "###", "###", "#.#", "#.#"], "N": ["##.", "#.#", "#.#", "#.#", "#.#"],
-        "O": [".#.", "#.#", "#.#", "#.#", ".#."], "P": ["##.", "#.#", "##.", "#..", "#.."],
-        "Q": [".#.", "#.#", "#.#", "##.", ".##"], "R": ["##.", "#.#", "##.", "#.#", "#.#"],
-        "S": [".##", "#..", ".#.", "..#", "##."], "T": ["###", ".#.", ".#.", ".#.", ".#."],
-        "U": ["#.#", "#.#", "#.#", "#.#", "###"], "V": ["#.#", "#.#", "#.#", "#.#", ".#."],
-        "W": ["#.#", "#.#", "###", "###", "#.#"], "X": ["#.#", "#.#", ".#.", "#.#", "#.#"],
-        "Y": ["#.#", "#.#", ".#.", ".#.", ".#."], "Z": ["###", "..#", ".#.", "#..", "###"],
-    ]
 }

@@ -67,14 +67,7 @@ public struct GreyImage: Sendable, Equatable {
     /// Each pixel drawn as a `factor`×`factor` block (nearest neighbour, no smoothing): a 28×28
     /// digit at 8 is 224×224, sharp on a slide.
     public func scaled(by factor: Int) -> GreyImage {
-        precondition(factor >= 1, "scaled(by:): factor must be at least 1")
-        if factor == 1 { return self }
-        var result = GreyImage(width: width * factor, height: height * factor)
-        for y in 0..<result.height {
-            let row = (y / factor) * width
-            for x in 0..<result.width { result.pixels[y * result.width + x] = pixels[row + x / factor] }
-        }
-        return result
+        GreyImage(width: width * factor, height: height * factor, pixels: scaledPixels(pixels, width: width, height: height, by: factor))
     }
 
     // MARK: - PNG
@@ -89,6 +82,20 @@ public struct GreyImage: Sendable, Equatable {
     public func writePNG(to path: String) throws(FileError) {
         try AtomicFile.write(pngData(), to: path)
     }
+}
+
+/// Row-major pixels of a `width`×`height` picture with each one repeated as a `factor`×`factor`
+/// block: nearest-neighbour scaling, for grey and colour pictures alike.
+func scaledPixels<Pixel>(_ pixels: [Pixel], width: Int, height: Int, by factor: Int) -> [Pixel] {
+    precondition(factor >= 1, "scaled(by:): factor must be at least 1")
+    if factor == 1 { return pixels }
+    var result: [Pixel] = []
+    result.reserveCapacity(pixels.count * factor * factor)
+    for y in 0..<(height * factor) {
+        let row = (y / factor) * width
+        for x in 0..<(width * factor) { result.append(pixels[row + x / factor]) }
+    }
+    return result
 }
 
 /// Pictures of equal size laid out in rows and columns with padding between and around them:

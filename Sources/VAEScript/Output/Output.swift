@@ -60,8 +60,24 @@ public final class StandardOutput: OutputSink {
         self.errorDescriptor = errorDescriptor
     }
 
+    /// The image protocol the terminal on stdout speaks (see `ImageProtocol`), or nil: pictures
+    /// are drawn in characters. Set only for a terminal.
+    public var imageProtocol: ImageProtocol?
+    /// Asks the terminal for `imageProtocol` when the first picture is shown, once: a session that
+    /// shows no picture never sends the question (the shell sets it for `--images=auto`).
+    public var detectImageProtocol: (() -> ImageProtocol?)?
+
     public func write(_ text: String) { Self.write(text, to: outputDescriptor) }
     public func writeError(_ text: String) { Self.write(text, to: errorDescriptor) }
+
+    /// The picture as a real image when the terminal draws them, else in characters.
+    public func show(_ picture: Picture) {
+        if let detect = detectImageProtocol {
+            detectImageProtocol = nil
+            imageProtocol = detect()
+        }
+        write(imageProtocol.map { $0.encode(picture) } ?? picture.text)
+    }
 
     private static func write(_ text: String, to descriptor: Int32) {
         let bytes = Array(text.utf8)
