@@ -1,9 +1,11 @@
 // vaesh-bench MODE [key=value…]: one timed workload of VAEKit, printed as one JSON line.
 //
 // Modes (the model is the pytorch/examples VAE, 784-400-20, seeded, unless model=tf-cvae or keras):
-//   epoch   epochs=1 batch=128 seed=S [evaluate=1]  training epochs on full MNIST (the trainer's own
-//           seconds, which exclude the test evaluation); with evaluate=1 also the test loss
-//   elbo    every term on the 10,000 test images, one draw each (a model trained `train=` epochs first)
+//   epoch   epochs=1 batch=128 seed=S [evaluate=1] [limit=L]  training epochs on full MNIST, or on its
+//           first L training images (the trainer's own seconds, which exclude the test
+//           evaluation); with evaluate=1 also the test loss
+//   elbo    every term on the 10,000 test images, one draw each, with common random numbers as the
+//           shell's `elbo` draws them (draws=fresh: from one stream); a model trained `train=` epochs first
 //   logpx   k=1000 limit=1000: the IWAE estimate on the first `limit` test images
 //   steps   steps=200 batch=128: computeGradients and Adam apart, on one batch, for profiling
 // Threads: OPENBLAS_NUM_THREADS (read by OpenBLAS and by VAEKit's own splitting).
@@ -76,7 +78,9 @@ func architecture(_ name: String) -> VAEArchitecture {
     }
 }
 let model = try! VAE<Float>(architecture(options["model"] ?? "mlp"), random: &random)
-let optimizer = Optimizer<Float>(.adamDefaults, learningRate: 1e-3, parameterCount: model.parameters.count)
+// The tutorials' learning rates: TensorFlow's CVAE trains with Adam 1e-4, the others with 1e-3.
+let optimizer = Optimizer<Float>(.adamDefaults, learningRate: options["model"] == "tf-cvae" ? 1e-4 : 1e-3,
+                                 parameterCount: model.parameters.count)
 let trainer = Trainer(model: model, optimizer: optimizer, seed: seed)
 
 func train(_ data: Dataset, epochs: Int, evaluate: Bool) -> [EpochReport] {
@@ -84,7 +88,9 @@ func train(_ data: Dataset, epochs: Int, evaluate: Bool) -> [EpochReport] {
     settings.epochs = epochs
     settings.batchSize = option("batch", 128)
     var reports: [EpochReport] = []
-    _ = trainer.train(data.train, test: evaluate ? data.test : nil, settings: settings) { event in
+    let limit = option("limit", 0)
+    let train = limit > 0 ? data.train.limited(to: limit) : data.train
+    _ = trainer.train(train, test: evaluate ? data.test : nil, settings: settings) { event in
         if case .epochEnd(let report) = event { reports.append(report) }
         return .proceed
     }
@@ -110,8 +116,16 @@ case "elbo":
     let test = testSplitAfterTraining()
     var evaluationRandom = RandomSource(seed: seed)
     var terms: ELBOTerms?
-    let time = seconds { terms = model.evaluate(test, samples: 1, random: &evaluationRandom) }
-    emit(["seconds": time, "elbo": terms?.elbo.mean ?? .nan, "examples": test.count])
+    // The shell's `elbo` keys its draws by (seed, example, draw): common random numbers.
+    let common = Draws.common(seed: RandomSource.derivedSeed(seed, .evaluation, 0, 0, 1))
+    // repeats=R runs it R times (for a profile); `seconds` is the first run, as the reference times its one.
+    let times = (0..<max(1, option("repeats", 1))).map { _ in
+        seconds {
+            terms = options["draws"] == "fresh" ? model.evaluate(test, samples: 1, random: &evaluationRandom)
+                                                : model.evaluate(test, samples: 1, draws: common)
+        }
+    }
+    emit(["seconds": times[0], "all_seconds": times, "elbo": terms?.elbo.mean ?? .nan, "examples": test.count])
 case "logpx":
     let test = testSplitAfterTraining()
     var evaluationRandom = RandomSource(seed: seed)
