@@ -229,8 +229,9 @@ enum Catalogue {
         BadInput("whatis: batch=0", "whatis 105.6 batch=0", error: "invalid value '0' for 'batch' of 'whatis': must be ≥ 1", at: "1:20"),
     ]
 
-    /// Variables that no longer describe the model or data, the draws setting, and the options
-    /// and words added with them.
+    /// Variables that no longer describe the model or data, the `draws` setting, and the options
+    /// and words added with them (the first four run their preamble at the end of `setup.vae`,
+    /// before the state is printed).
     static let state: [BadInput] = [
         BadInput("stale variable: assert after a new model", "assert elbo <= 0",
                  error: "'elbo' describes an earlier model: it was computed by 'elbo limit=4', and 'model hidden=8 latent=2' has changed the model since",
@@ -366,7 +367,8 @@ enum Catalogue {
             let line = String(result.stderr.prefix { $0 != "\n" }).replacingOccurrences(of: directory, with: "$D")
             var input = String(decoding: bad.script.prefix(70), as: UTF8.self).debugDescription.dropFirst().dropLast()
             if bad.script.count > 70 { input += "… (\(bad.script.count) bytes)" }
-            let entry = "\(bad.name)\t\(input)\t\(result.termination)\t\(line.prefix(300))\n"
+            let preamble = bad.preamble.replacingOccurrences(of: "\n", with: "; ").replacingOccurrences(of: directory, with: "$D")
+            let entry = "\(bad.name)\t\(input)\t\(result.termination)\t\(line.prefix(300))\t\(preamble)\n"
             if let handle = FileHandle(forWritingAtPath: dump) ?? (FileManager.default.createFile(atPath: dump, contents: nil) ? FileHandle(forWritingAtPath: dump) : nil) {
                 handle.seekToEndOfFile()
                 handle.write(Data(entry.utf8))
