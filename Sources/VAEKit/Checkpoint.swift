@@ -27,10 +27,14 @@ public struct CheckpointInfo: Sendable, Equatable {
     public var seed: UInt64?
     public var epochs: Int?
     public var steps: Int?
-    /// What had to be assumed because the file did not say (e.g. the activation of a PyTorch file).
+    /// What had to be assumed because the file did not say (e.g. the activation of a PyTorch
+    /// file), each naming the `open` option that changes it.
     public var assumptions: [String]
     /// Every metadata entry, as stored.
     public var metadata: [String: String]
+    /// What was read from the tensors' structure or names (the heads, the order of the layers,
+    /// a prefix taken off, the mapping onto a described model), for the report.
+    public var understood: [String] = []
 }
 
 /// Models as named tensors and metadata, and back: the engine's half of a checkpoint (the formats
@@ -40,8 +44,8 @@ public struct CheckpointInfo: Sendable, Equatable {
 /// alike, in `state_dict` order. The metadata records the whole architecture (`vaesh.model`, JSON),
 /// so a file vaesh wrote always reopens as exactly that model; its layers are also spelled out in
 /// their canonical text for a person reading the file. Files of earlier versions (`vaesh.configuration`,
-/// an MLP) still open, and so do files without metadata: the pytorch/examples layout is recognised
-/// from its names and shapes, any other layout needs the caller to say its architecture.
+/// an MLP) still open, and so do files without metadata: an MLP is recognised from its structure,
+/// any other layout needs the caller to say its architecture.
 public enum Checkpoint {
     static let formatKey = "vaesh.format"
     static let modelKey = "vaesh.model"
@@ -80,12 +84,14 @@ public enum Checkpoint {
     }
 
     /// The model `tensors` and `metadata` describe: its architecture from the metadata when
-    /// present, else `architecture` when the caller gives one, else recognised from the tensors
-    /// (the pytorch/examples layout only). Every tensor the model needs is checked for presence
+    /// present, else `architecture` when the caller gives one (the tensors mapped onto it by order
+    /// and shape), else recognised from the tensors' structure (`recogniseStructure`), with
+    /// `hints` for what tensors cannot tell. Every tensor the model needs is checked for presence
     /// and shape, and none may be left over. `file` names the source in errors.
     public static func model<T: VAEScalar>(from tensors: [NamedTensor], metadata: [String: String], file: String,
-                                           architecture given: VAEArchitecture? = nil) throws(CheckpointError) -> (model: VAE<T>, info: CheckpointInfo) {
-        var info = try describe(tensors, metadata: metadata, file: file, given: given)
+                                           architecture given: VAEArchitecture? = nil,
+                                           hints: CheckpointHints = CheckpointHints()) throws(CheckpointError) -> (model: VAE<T>, info: CheckpointInfo) {
+        var (info, tensors) = try describe(tensors, metadata: metadata, file: file, given: given, hints: hints)
         let summary: ArchitectureSummary, layout: ModelLayout
         do {
             summary = try info.architecture.validate()
@@ -111,9 +117,7 @@ public enum Checkpoint {
         }
         let expected = Set(layout.parameters.slots.map(\.name) + layout.buffers.slots.map(\.name))
         if let extra = tensors.map(\.name).first(where: { !expected.contains($0) }) {
-            let hint = info.architecture.mlpConfiguration != nil
-                ? "vaesh reads the pytorch/examples VAE layout (fc1, fc21, fc22, fc3, fc4) and its deeper variants"
-                : "the architecture has no layer with this tensor"
+            let hint = "the architecture has no layer with this tensor"
             throw .incompatible(file: file, detail: "unexpected tensor \(CheckpointError.quoted(extra)) for a \(info.architecture.summary) model",
                                 hint: hint)
         }
@@ -127,17 +131,23 @@ public enum Checkpoint {
         }
     }
 
-    /// The architecture and provenance the metadata records, or the caller gives, or the tensors show.
-    private static func describe(_ tensors: [NamedTensor], metadata: [String: String], file: String,
-                                 given: VAEArchitecture?) throws(CheckpointError) -> CheckpointInfo {
-        func recorded(_ architecture: VAEArchitecture) throws(CheckpointError) -> CheckpointInfo {
+    /// The architecture and provenance the metadata records, or the caller gives (the tensors
+    /// then mapped onto it by order and shape), or the tensors' structure shows; and the tensors
+    /// under the model's names.
+    private static func describe(_ tensors: [NamedTensor], metadata: [String: String], file: String, given: VAEArchitecture?,
+                                 hints: CheckpointHints) throws(CheckpointError) -> (CheckpointInfo, [NamedTensor]) {
+        func recorded(_ architecture: VAEArchitecture) throws(CheckpointError) -> (CheckpointInfo, [NamedTensor]) {
             if let given, given != architecture {
                 throw .incompatible(file: file, detail: "the file records a \(architecture.summary) model, not the architecture given",
                                     hint: "open it without giving an architecture")
             }
-            return CheckpointInfo(architecture: architecture, origin: "vaesh", seed: metadata["vaesh.seed"].flatMap { UInt64($0) },
-                                  epochs: metadata["vaesh.epochs"].flatMap { Int($0) },
-                                  steps: metadata["vaesh.steps"].flatMap { Int($0) }, assumptions: [], metadata: metadata)
+            if hints.describesTheModel {
+                throw .incompatible(file: file, detail: "the file records its model (\(architecture.summary), saved by vaesh): activation=, variance= and likelihood= are for files that do not",
+                                    hint: "open it without them")
+            }
+            return (CheckpointInfo(architecture: architecture, origin: "vaesh", seed: metadata["vaesh.seed"].flatMap { UInt64($0) },
+                                   epochs: metadata["vaesh.epochs"].flatMap { Int($0) },
+                                   steps: metadata["vaesh.steps"].flatMap { Int($0) }, assumptions: [], metadata: metadata), tensors)
         }
         if let text = metadata[modelKey] {
             guard let architecture = decode(VAEArchitecture.self, from: text) else {
@@ -152,16 +162,23 @@ public enum Checkpoint {
             do { try configuration.validate() } catch { throw .incompatible(file: file, detail: error.message, hint: nil) }
             return try recorded(configuration.architecture)
         }
-        if let given {
-            return CheckpointInfo(architecture: given, origin: "pytorch", seed: nil, epochs: nil, steps: nil,
-                                  assumptions: [], metadata: metadata)
+        if var given {
+            if hints.activation != nil {
+                throw .incompatible(file: file, detail: "activation= is for a model vaesh recognises; the model you described says its own activations",
+                                    hint: "change the activations in the 'model …' line instead")
+            }
+            var understood: [String] = []
+            if let variance = hints.variance { given.variance = variance; understood.append("variance=\(variance.rawValue): \(variance.meaning)") }
+            if let likelihood = hints.likelihood { given.likelihood = likelihood }
+            let mapped = try mapByOrder(tensors, onto: given, file: file)
+            return (CheckpointInfo(architecture: given, origin: "pytorch", seed: nil, epochs: nil, steps: nil, assumptions: [],
+                                   metadata: metadata, understood: mapped.notes + understood), mapped.tensors)
         }
-        if !tensors.contains(where: { $0.name == "fc1.weight" }), let first = tensors.first(where: { $0.name.contains(".") }),
-           first.name.split(separator: ".").count >= 3 {
-            throw .incompatible(file: file, detail: "the file does not say its architecture (no vaesh metadata), and its tensors (\(CheckpointError.quoted(first.name)), …) are not the pytorch/examples layout",
-                                hint: "give the architecture to open it with, as written for 'model'")
-        }
-        return try recognise(tensors, metadata: metadata, file: file)
+        let recognition = try recogniseStructure(tensors, hints: hints, file: file)
+        var understood = recognition.understood
+        if let variance = hints.variance { understood.append("variance=\(variance.rawValue): \(variance.meaning)") }
+        return (CheckpointInfo(architecture: recognition.architecture, origin: "pytorch", seed: nil, epochs: nil, steps: nil,
+                               assumptions: recognition.assumptions, metadata: metadata, understood: understood), recognition.tensors)
     }
 
     /// The tensor called `name`, which must have exactly `shape`.
@@ -173,44 +190,6 @@ public enum Checkpoint {
             throw .shapeMismatch(file: file, tensor: name, shape: tensor.shape, expected: shape)
         }
         return tensor
-    }
-
-    /// The MLP of tensors without vaesh metadata, from their names and shapes: fc1[_k] are the
-    /// encoder's hidden layers, fc21/fc22 the heads, fc3[_k] the decoder's hidden layers, fc4 the
-    /// output, and `logvar_x` a learned Gaussian variance.
-    static func recognise(_ tensors: [NamedTensor], metadata: [String: String], file: String) throws(CheckpointError) -> CheckpointInfo {
-        func tensor(_ name: String) -> NamedTensor? { tensors.first { $0.name == name } }
-        func shape(_ name: String) throws(CheckpointError) -> [Int] {
-            guard let tensor = tensor(name) else {
-                throw .missingTensor(file: file, tensor: name, available: tensors.map(\.name))
-            }
-            let rank = name.hasSuffix(".weight") ? 2 : 1
-            guard tensor.shape.count == rank else {
-                throw .incompatible(file: file, detail: "tensor \(CheckpointError.quoted(name)) has \(tensor.shape.count) dimensions, expected \(rank)", hint: nil)
-            }
-            return tensor.shape
-        }
-        let first = try shape("fc1.weight")
-        let input = first[1]
-        var encoderHidden = [first[0]]
-        while tensor("fc1_\(encoderHidden.count + 1).weight") != nil {
-            encoderHidden.append(try shape("fc1_\(encoderHidden.count + 1).weight")[0])
-        }
-        let latent = try shape("fc21.weight")[0]
-        var decoderHidden = [try shape("fc3.weight")[0]]
-        while tensor("fc3_\(decoderHidden.count + 1).weight") != nil {
-            decoderHidden.append(try shape("fc3_\(decoderHidden.count + 1).weight")[0])
-        }
-        let learned = tensor("logvar_x") != nil
-        let configuration = VAEConfiguration(
-            inputSize: input, encoderHidden: encoderHidden, latentSize: latent,
-            decoderHidden: decoderHidden == encoderHidden.reversed() ? nil : decoderHidden,
-            activation: .relu, likelihood: learned ? .gaussianLearned : .bernoulli)
-        do { try configuration.validate() } catch { throw .incompatible(file: file, detail: error.message, hint: nil) }
-        var assumptions = ["activation relu (the file does not say; the PyTorch example uses ReLU)"]
-        if !learned { assumptions.append("likelihood bernoulli (the file does not say; the PyTorch example uses it)") }
-        return CheckpointInfo(architecture: configuration.architecture, origin: "pytorch", seed: nil, epochs: nil, steps: nil,
-                              assumptions: assumptions, metadata: metadata)
     }
 
     /// `value` as JSON with sorted keys, so the same model always writes the same bytes.

@@ -71,11 +71,11 @@ extension VAE {
     private func reparameterise(examples: Range<Int>, workspace w: Workspace<T>) {
         let latent = latentSize, samples = w.samples
         let head = w.encoder.output.pointer
-        let range = Self.logVarianceRange
         for n in examples {
             let mean = head + n * 2 * latent, logVariance = mean + latent
             for j in 0..<latent {
-                logVariance[j] = min(max(logVariance[j], range.lowerBound), range.upperBound)
+                // The head's raw value becomes log σ² here, in place (backward needs only σ).
+                logVariance[j] = clampedLogVariance(fromHead: logVariance[j])
                 w.standardDeviation.pointer[n * latent + j] = T.exp(logVariance[j] / 2)
             }
             w.klAnalytic.pointer[n] = Divergence.klAnalytic(mean: mean, logVariance: logVariance, latent: latent)
@@ -138,13 +138,26 @@ extension VAE {
             let mean = head + n * 2 * latent, logVariance = mean + latent
             Divergence.klAnalyticBackward(mean: mean, logVariance: logVariance, latent: latent,
                                           dMean: dMean, dLogVariance: dLogVariance, scale: klScale)
-            // The clamp passes no gradient where it is active.
-            for j in 0..<latent where logVariance[j] <= range.lowerBound || logVariance[j] >= range.upperBound {
-                dLogVariance[j] = 0
+            // The clamp passes no gradient where it is active; then from log σ² back to the head's raw value.
+            let variance = architecture.variance
+            for j in 0..<latent {
+                if logVariance[j] <= range.lowerBound || logVariance[j] >= range.upperBound {
+                    dLogVariance[j] = 0
+                } else if variance != .logvar {
+                    dLogVariance[j] *= variance.dLogVarianceDHead(sigma: sigma[j])
+                }
             }
         }
         encoder.backward(input: x, rows: rows, activations: w.encoder, dInput: nil, parameters: parameters,
                          buffers: buffers, mode: mode, scratch: scratch)
+    }
+
+    /// log σ² from the head's raw output `h`: the architecture's variance parameterisation, then
+    /// the clamp to `logVarianceRange` (the one place both happen, for passes and `encodeMean`).
+    @inline(__always)
+    func clampedLogVariance(fromHead h: T) -> T {
+        let range = Self.logVarianceRange
+        return min(max(architecture.variance.logVariance(fromHead: h), range.lowerBound), range.upperBound)
     }
 
     /// Sums over the first `rows` examples: Σ_n (1/S)Σ_s log p(x_n|z_ns) and Σ_n KL_n.

@@ -40,13 +40,12 @@ extension VAE {
         let mean = Matrix<T>(rows: rows, columns: latent), logVariance = Matrix<T>(rows: rows, columns: latent)
         guard rows > 0 else { return (mean, logVariance) }
         let activations = evaluationPass(encoder, input: x, rows: rows)
-        let range = Self.logVarianceRange
         withExtendedLifetime(activations) {
             let head = activations.output.pointer  // (rows, 2Z) = [μ | log σ²]
             for n in 0..<rows {
                 for j in 0..<latent {
                     mean.pointer[n * latent + j] = head[n * 2 * latent + j]
-                    logVariance.pointer[n * latent + j] = min(max(head[n * 2 * latent + latent + j], range.lowerBound), range.upperBound)
+                    logVariance.pointer[n * latent + j] = clampedLogVariance(fromHead: head[n * 2 * latent + latent + j])
                 }
             }
         }

@@ -58,9 +58,12 @@ public struct VAEArchitecture: Sendable, Hashable, Codable {
     public var decoder: [LayerSpec]
     public var likelihood: Likelihood
     public var naming: ParameterNaming
+    /// How the head's second half gives σ (log σ² unless a checkpoint's model said otherwise).
+    public var variance: VarianceParameterization
 
     public init(input: ExampleShape, encoder: [LayerSpec], head: LatentHead, latentSize: Int, decoder: [LayerSpec],
-                likelihood: Likelihood = .bernoulli, naming: ParameterNaming = .sequential) {
+                likelihood: Likelihood = .bernoulli, naming: ParameterNaming = .sequential,
+                variance: VarianceParameterization = .logvar) {
         self.input = input
         self.encoder = encoder
         self.head = head
@@ -68,6 +71,24 @@ public struct VAEArchitecture: Sendable, Hashable, Codable {
         self.decoder = decoder
         self.likelihood = likelihood
         self.naming = naming
+        self.variance = variance
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case input, encoder, head, latentSize, decoder, likelihood, naming, variance
+    }
+
+    /// Files written before `variance` existed record none: their heads give log σ².
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(input: try container.decode(ExampleShape.self, forKey: .input),
+                  encoder: try container.decode([LayerSpec].self, forKey: .encoder),
+                  head: try container.decode(LatentHead.self, forKey: .head),
+                  latentSize: try container.decode(Int.self, forKey: .latentSize),
+                  decoder: try container.decode([LayerSpec].self, forKey: .decoder),
+                  likelihood: try container.decode(Likelihood.self, forKey: .likelihood),
+                  naming: try container.decode(ParameterNaming.self, forKey: .naming),
+                  variance: try container.decodeIfPresent(VarianceParameterization.self, forKey: .variance) ?? .logvar)
     }
 
     // MARK: - Limits
@@ -142,7 +163,7 @@ extension VAEArchitecture {
     /// with bias, one activation among relu/tanh/softplus after every hidden layer, the two-Linear
     /// head and the pytorch/examples names); nil otherwise.
     public var mlpConfiguration: VAEConfiguration? {
-        guard naming == .pytorchExample, head == .twoLinear, let inputSize = input.checkedCount else { return nil }
+        guard naming == .pytorchExample, head == .twoLinear, variance == .logvar, let inputSize = input.checkedCount else { return nil }
         func hidden(_ layers: ArraySlice<LayerSpec>, from start: Int) -> (widths: [Int], activation: Activation?, end: Int)? {
             var widths: [Int] = [], activation: Activation?, width = start
             var rest = layers

@@ -34,3 +34,21 @@ func randomMatrix(_ rows: Int, _ columns: Int, low: Double = 0, high: Double = 1
     random.fillUniform(matrix.buffer, low: low, high: high)
     return matrix
 }
+
+/// Each parameter tensor's worst gradient error (`worstError`) for the objective `weights` on the
+/// first `rows` examples of `x`, S = `samples`: the backward pass against central differences, both
+/// at the same ε (replayed from `seed`), BatchNorm in training mode with its statistics left alone.
+func gradientErrors(_ model: VAE<Double>, _ x: Matrix<Double>, rows: Int, samples: Int, weights: ObjectiveWeights,
+                    seed: UInt64) -> [(slot: String, error: Double)] {
+    let noise = RandomSource(seed: seed)
+    var draw = noise
+    model.computeGradients(x, rows: rows, samples: samples, weights: weights, random: &draw, updateRunningStatistics: false)
+    let analytic = model.parameters.gradients.elements
+    return model.parameters.slots.map { slot in
+        let numeric = numericalGradient(model, slot: slot) {
+            var replay = noise
+            return model.objective(x, rows: rows, samples: samples, weights: weights, random: &replay)
+        }
+        return (slot.name, worstError(Array(analytic[slot.offset..<slot.offset + slot.count]), numeric))
+    }
+}

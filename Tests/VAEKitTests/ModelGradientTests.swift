@@ -24,17 +24,8 @@ struct ModelGradientTests {
             if let slot = model.parameters.slot(named: "logvar_x") { random.fillUniform(model.parameters.values(of: slot), low: -0.5, high: 0.5) }
             let x = randomMatrix(3, 64, seed: 19)
             for (term, weights) in Self.objectives {
-                let noise = RandomSource(seed: 23)
-                var draw = noise
-                model.computeGradients(x, rows: 3, samples: 2, weights: weights, random: &draw, updateRunningStatistics: false)
-                let analytic = model.parameters.gradients.elements
-                for slot in model.parameters.slots {
-                    let numeric = numericalGradient(model, slot: slot) {
-                        var replay = noise
-                        return model.objective(x, rows: 3, samples: 2, weights: weights, random: &replay)
-                    }
-                    let error = worstError(Array(analytic[slot.offset..<slot.offset + slot.count]), numeric)
-                    #expect(error < GradientTests.tolerance, "\(name) \(likelihood.summary) \(term) \(slot.name): error \(error)")
+                for (slot, error) in gradientErrors(model, x, rows: 3, samples: 2, weights: weights, seed: 23) {
+                    #expect(error < GradientTests.tolerance, "\(name) \(likelihood.summary) \(term) \(slot): error \(error)")
                 }
             }
         }

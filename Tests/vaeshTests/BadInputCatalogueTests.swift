@@ -210,7 +210,7 @@ enum Catalogue {
         BadInput("safetensors: overlapping tensors", "open $D/overlap.safetensors", error: "overlap", at: "1:1"),
         BadInput("safetensors: bytes no tensor covers", "open $D/gap.safetensors", error: "no tensor", at: "1:1"),
         BadInput("safetensors: truncated data", "open $D/truncated.safetensors", error: "past the end of the data", at: "1:1"),
-        BadInput("safetensors: not a VAE", "open $D/not-a-vae.safetensors", error: "missing tensor 'fc1.weight'", at: "1:1"),
+        BadInput("safetensors: not a VAE", "open $D/not-a-vae.safetensors", error: "the tensor 'weights' [1] belongs to no layer", at: "1:1"),
         BadInput("safetensors: shapes that contradict the metadata", "open $D/wrong-shape.safetensors", error: "tensor 'fc1.weight' has shape [8, 5], expected [8, 16]", at: "1:1"),
         BadInput("safetensors: a checkpoint for other data", "open $D/other-size.safetensors", error: "model for 4 pixels per example, but the loaded data has 16", at: "1:6"),
     ]
@@ -303,7 +303,23 @@ enum Catalogue {
         BadInput("save .pt: into a missing folder", "save $D/nowhere/m.pt", error: "cannot save (creating a temporary file beside it): no such file or directory", at: "1:1"),
     ]
 
-    static let all = arguments + extremes + syntax + files + corrupt + whatis + state + pytorch
+    /// PyTorch VAEs whose structure or parameterisation the file cannot tell, and `open`'s options
+    /// for saying it (Tests/VAEFormatsTests/Fixtures/torch/layouts, written by layouts.py).
+    static let ownModels: [BadInput] = [
+        BadInput("open: a σ head, how σ is made not said", "open $D/softplus_std.pt", error: "the head 'sigma' gives σ, but whether as σ itself, softplus(head) or exp(head) the file cannot tell", at: "1:1"),
+        BadInput("open: a convolutional VAE, strides unknown", "open $D/conv.pt", error: "'encoder.0' is a convolution [4, 1, 3, 3], whose stride, padding and output padding its weights cannot tell", at: "1:1"),
+        BadInput("open: a tensor that belongs to no layer", "open $D/leftover.pt", error: "the tensor 'prior_scale' [3] belongs to no layer", at: "1:1"),
+        BadInput("open: a μ head without its partner", "open $D/lone_head.pt", error: "'fc_mu' is named like a latent head, but its partner", at: "1:1"),
+        BadInput("open: layers that chain in two orders", "open $D/ambiguous_chain.pt", error: "the shapes chain in more than one way", at: "1:1"),
+        BadInput("open: sigma= without likelihood=gaussian", "open sigma=0.1 $D/examples.pt", error: "sigma= is the σ of likelihood=gaussian", at: "1:12"),
+        BadInput("open: likelihood=gaussian without sigma=", "open likelihood=gaussian $D/examples.pt", error: "likelihood=gaussian needs its σ", at: "1:17"),
+        BadInput("open: an unknown variance parameterisation", "open variance=log $D/examples.pt", error: "invalid value 'log' for 'variance' of 'open'", at: "1:15"),
+        BadInput("open: an unknown activation", "open activation=swish $D/examples.pt", error: "invalid value 'swish' for 'activation' of 'open'", at: "1:17"),
+        BadInput("open into=model: tensors that do not fit the model", "open into=model $D/sequential.safetensors", error: "its tensors do not fit the model described (16-8-2) in order and shape", at: "1:1"),
+        BadInput("open: options for a file that records its model", "open activation=tanh $D/wrong-shape.safetensors", error: "the file records its model (16-8-2, saved by vaesh): activation=, variance= and likelihood= are for files that do not", at: "1:1"),
+    ]
+
+    static let all = arguments + extremes + syntax + files + corrupt + whatis + state + pytorch + ownModels
 }
 
 // MARK: - The run
@@ -512,8 +528,8 @@ enum Fixtures {
         // PyTorch checkpoints: the committed fixtures, refused and hostile ones alike.
         let torch = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("VAEFormatsTests/Fixtures/torch")
-        for folder in [torch, torch.appendingPathComponent("hostile")] {
-            for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) where name.hasSuffix(".pt") {
+        for folder in [torch, torch.appendingPathComponent("hostile"), torch.appendingPathComponent("layouts")] {
+            for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) where name.hasSuffix(".pt") || name.hasSuffix(".safetensors") {
                 try FileManager.default.copyItem(atPath: folder.appendingPathComponent(name).path, toPath: sandbox.path(name))
             }
         }

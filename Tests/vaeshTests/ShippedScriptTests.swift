@@ -63,6 +63,29 @@ struct ShippedScriptTests {
         #expect(!result.stdout.contains("✗"), "\(name): a check failed:\n\(result.stdout)")
     }
 
+    /// The lesson opens a PyTorch file the person saved, `vae.pt` beside them: the Pyro-style
+    /// model layouts.py wrote.
+    @Test func yourOwnModel() throws {
+        let sandbox = try Sandbox()
+        let fixture = Self.repository.appendingPathComponent("Tests/VAEFormatsTests/Fixtures/torch/layouts/pyro_mnist.pt").path
+        try FileManager.default.copyItem(atPath: fixture, toPath: sandbox.path("vae.pt"))
+        // The script names its files relative to where it runs, as a person's would: here, the sandbox.
+        let text = try String(contentsOfFile: Self.script("examples/your-own-model.vae"), encoding: .utf8)
+            .replacingOccurrences(of: " vae.pt", with: " " + sandbox.path("vae.pt"))
+            .replacingOccurrences(of: " vae-trained.pt", with: " " + sandbox.path("vae-trained.pt"))
+        let script = try sandbox.write("your-own-model.vae", text)
+        let result = try sandbox.run(["--no-rc", script], environment: Self.noData, timeout: 600)
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stderr == "")
+        #expect(!result.stdout.contains("✗"), "a check failed:\n\(result.stdout)")
+        #expect(result.stdout.contains("assumed: activation=relu") && result.stdout.contains("assumed: variance=logvar"))
+        #expect(FileManager.default.fileExists(atPath: sandbox.path("vae-trained.pt")))
+        // Under --json the assumptions are a list, each naming its option.
+        let json = try sandbox.run(["--no-rc", "--json", "-c", "open " + sandbox.path("vae.pt") + " variance=logstd"], environment: Self.noData)
+        #expect(json.stdout.contains(#""assumptions":["activation=relu: the file cannot say"#), "\(json)")
+        #expect(json.stdout.contains(#""variance":"logstd""#), "\(json)")
+    }
+
     @Test("pytorch-reference lands within ±0.5 of the PyTorch example's test loss",
           .enabled(if: fullMNIST != nil, "full MNIST is not installed (scripts/fetch-mnist): pytorch-reference.vae not run"))
     func pytorchReference() throws {
@@ -79,6 +102,6 @@ struct ShippedScriptTests {
     func everyExampleIsCovered() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.repository.appendingPathComponent("scripts/examples").path)
             .filter { $0.hasSuffix(".vae") }.sorted()
-        #expect(files == (Self.examples + ["pytorch-reference.vae"]).sorted())
+        #expect(files == (Self.examples + ["pytorch-reference.vae", "your-own-model.vae"]).sorted())
     }
 }

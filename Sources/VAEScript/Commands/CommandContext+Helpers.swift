@@ -176,7 +176,8 @@ extension CommandTable {
     /// As for its configuration for the MLP family; otherwise the head, the latent size and the likelihood.
     static func describe(_ architecture: VAEArchitecture) -> String {
         if let configuration = architecture.mlpConfiguration { return describe(configuration) }
-        return "\(architecture.head.rawValue) head, latent \(architecture.latentSize), \(architecture.likelihood.summary) likelihood"
+        let variance = architecture.variance == .logvar ? "" : " (\(architecture.variance.meaning))"
+        return "\(architecture.head.rawValue) head\(variance), latent \(architecture.latentSize), \(architecture.likelihood.summary) likelihood"
     }
 
     /// Why a Bernoulli number on grey-level data is no likelihood; nil when the data are 0/1 or

@@ -47,24 +47,11 @@ extension CommandTable {
         ),
 
         CommandSpec(
-            "open", topic: .model,
-            arguments: [.positional("file", .path, required: true, abstract: "a PyTorch checkpoint or safetensors file, saved by vaesh or by PyTorch")],
+            "open", topic: .model, arguments: openArguments,
             abstract: "read a model from a PyTorch checkpoint (.pt, .pth) or a safetensors file",
-            discussion: """
-            Reads a model saved by 'save', or one saved in PyTorch with \
-            torch.save(model.state_dict(), path) or safetensors.torch.save_file. The kind of file \
-            is told from its first bytes, not its name. A PyTorch checkpoint is read the way \
-            torch.load(path, weights_only=True) reads it, never running code from it; the state \
-            dict may sit in a checkpoint dict ('state_dict', 'model_state_dict', 'model', 'net', \
-            …, as Lightning and most training scripts save it) and its names may carry the \
-            'module.' prefix of DataParallel, which are taken off and printed. A file without \
-            vaesh metadata is recognised from its tensor names and shapes (the pytorch/examples \
-            layout), and what had to be assumed (ReLU, Bernoulli) is printed. Every tensor is \
-            checked for presence and shape. The optimiser starts fresh. When data is loaded, the \
-            model must fit it (the same pixels per example). A failed open leaves the current \
-            model in place.
-            """,
-            examples: ["open vae.pt", "open checkpoint.pth", "open pytorch_vae.safetensors"],
+            discussion: openDiscussion,
+            examples: ["open vae.pt", "open pyro_vae.pt activation=softplus variance=logstd", "open checkpoint.pth",
+                       "open conv_vae.pt into=model"],
             handler: openModel
         ),
 
@@ -126,44 +113,6 @@ extension CommandTable {
         report.addText("saved \(trainer.model.architecture.summary) (\(Format.grouped(trainer.model.parameters.count)) parameters, \(trainer.epochsCompleted) epochs) to \(path) (\(format == .pytorch ? "PyTorch checkpoint" : "safetensors"))")
         report.addField("file", .string(path))
         report.addField("format", .string(format.rawValue))
-        context.report(report)
-    }
-
-    private static func openModel(_ context: CommandContext) throws(ScriptError) {
-        let session = context.session
-        let path = try context.arguments.path("file")
-        let (model, info, source) = try context.engine { () throws -> (model: VAE<Float>, info: CheckpointInfo, source: CheckpointSource) in
-            try Checkpoint.read(path: path, as: Float.self)
-        }
-        // A model that cannot read the loaded data would leave every later command failing:
-        // refuse it, and keep the current model, as for any failed open.
-        if let dataset = session.workbench.dataset, dataset.dimension != model.inputSize {
-            throw context.failure(
-                argument: "file",
-                "\(path) holds a \(info.architecture.summary) model for \(model.inputSize) pixels per example, but the loaded data has \(dataset.dimension)",
-                hint: "load data of the model's size first (MNIST has 784 pixels), or open a checkpoint made for this data")
-        }
-        let optimizer = Optimizer<Float>(.adamDefaults, learningRate: context.settings.lr, parameterCount: model.parameters.count)
-        let trainer = Trainer(model: model, optimizer: optimizer, seed: info.seed ?? context.settings.seed)
-        let format = source.format == .pytorch ? "PyTorch checkpoint" : "safetensors"
-        session.workbench.installModel(
-            trainer, origin: "opened \(path) (\(format), \(info.origin == "pytorch" ? "PyTorch layout, no vaesh metadata" : "saved by vaesh"))",
-            assumptions: info.assumptions, command: context.invocation.sourceText)
-        session.refreshPrompt()
-        var report = Report(command: "open")
-        report.dependency = .model
-        report.addText("opened \(path): \(info.architecture.summary), \(describe(info.architecture)); \(Format.grouped(model.parameters.count)) parameters")
-        report.add(Quantity.count("parameters", model.parameters.count).jsonOnly)
-        if let epochs = info.epochs { report.addText("trained for \(epochs) epochs (\(info.steps ?? 0) steps) when saved") }
-        for step in source.unwrapping { report.addText("PyTorch checkpoint: \(step)") }
-        for note in source.notes { report.addText("note: \(note)") }
-        for assumption in info.assumptions { report.addText("assumed: \(assumption)") }
-        if !model.parametersAreFinite { report.addText("warning: some parameters are NaN or infinite") }
-        report.addField("file", .string(path))
-        report.addField("format", .string(source.format.rawValue))
-        report.addField("unwrapped", .array(source.unwrapping.map { .string($0.description) }))
-        report.addField("notes", .array(source.notes.map { .string($0) }))
-        report.addField("architecture", .string(info.architecture.summary))
         context.report(report)
     }
 

@@ -54,11 +54,12 @@ extension Checkpoint {
     }
 
     /// `open`, and how the file was read (its format, what was unwrapped, what was converted).
-    public static func read<T: VAEScalar>(path: String, as: T.Type = T.self, architecture: VAEArchitecture? = nil) throws
+    public static func read<T: VAEScalar>(path: String, as: T.Type = T.self, architecture: VAEArchitecture? = nil,
+                                          hints: CheckpointHints = CheckpointHints()) throws
         -> (model: VAE<T>, info: CheckpointInfo, source: CheckpointSource) {
         let file = try TensorFile.read(path: path)
         let (model, info): (VAE<T>, CheckpointInfo) = try model(from: file.tensors, metadata: file.metadata, file: path,
-                                                                architecture: architecture)
+                                                                architecture: architecture, hints: hints)
         return (model, info, CheckpointSource(format: file.format, unwrapping: file.unwrapping,
                                               notes: file.notes + precisionNotes(file.tensors)))
     }
@@ -86,8 +87,9 @@ extension Checkpoint {
 
     /// The model stored tensors and metadata describe (see `open`).
     static func model<T: VAEScalar>(from tensors: [StoredTensor], metadata: [String: String], file: String,
-                                    architecture: VAEArchitecture? = nil) throws(CheckpointError) -> (model: VAE<T>, info: CheckpointInfo) {
+                                    architecture: VAEArchitecture? = nil,
+                                    hints: CheckpointHints = CheckpointHints()) throws(CheckpointError) -> (model: VAE<T>, info: CheckpointInfo) {
         let named = tensors.map { NamedTensor(name: $0.name, shape: $0.shape, values: $0.values) }
-        return try model(from: named, metadata: metadata, file: file, architecture: architecture)
+        return try model(from: named, metadata: metadata, file: file, architecture: architecture, hints: hints)
     }
 }

@@ -510,6 +510,8 @@ if __name__ == "__main__":
     refused()
     hostile()
     allowed_globals()
+    from layouts import write_layouts   # the VAE layouts users save, with PyTorch's numbers (layouts/)
+    write_layouts()
     for name in sorted(os.listdir(HERE)):
         if name.endswith(".pt"):
             print(f"{name}: {os.path.getsize(os.path.join(HERE, name))} bytes")
