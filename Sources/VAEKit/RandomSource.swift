@@ -110,6 +110,13 @@ extension RandomSource {
         derive(seed, kind, parts)
     }
 
+    /// `derivedSeed(seed, kind, first, second)`, the same value, without the variadic array:
+    /// common random numbers derive one seed per (example, draw) and need no allocation for it.
+    @inline(__always)
+    public static func derivedSeed(_ seed: UInt64, _ kind: RandomStreamKind, _ first: UInt64, _ second: UInt64) -> UInt64 {
+        mix64(mix64(mix64(mix64(seed) ^ kind.rawValue) ^ first) ^ second)
+    }
+
     /// The stream `kind` of `seed`, keyed by `parts` (see `derivedSeed`).
     public init(seed: UInt64, stream kind: RandomStreamKind, _ parts: UInt64...) {
         self.init(seed: Self.derive(seed, kind, parts))

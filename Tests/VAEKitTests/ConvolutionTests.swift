@@ -81,6 +81,51 @@ struct ConvolutionTests {
         #expect(abs(left - right) < 1e-12 * max(1, abs(left)))
     }
 
+    /// At stride 2, float32 im2col and col2im move four values at a time (`strideTwo`); on rows
+    /// long enough for that path they must give exactly the values of the definition: im2col
+    /// copies, and col2im adds each pixel's terms in tap order (c, ki, kj), which is the order the
+    /// loop below adds them in, so the sums are the same bits.
+    @Test(arguments: [
+        (LayerSpec.Conv2d(2, 3, 3, stride: 2, padding: .explicit(1)), ExampleShape.image(channels: 2, height: 21, width: 23)),
+        (LayerSpec.Conv2d(2, 3, 3, stride: 2, dilation: 2), ExampleShape.image(channels: 2, height: 20, width: 27)),
+        (LayerSpec.ConvTranspose2d(2, 3, 3, stride: 2, padding: 1, outputPadding: 1), ExampleShape.image(channels: 2, height: 14, width: 13)),
+        (LayerSpec.ConvTranspose2d(2, 3, SpatialPair(3, 4), stride: 2), ExampleShape.image(channels: 2, height: 5, width: 11)),
+    ])
+    func strideTwoIsExactInFloat(_ spec: LayerSpec, _ shape: ExampleShape) throws {
+        let harness = try StackHarness<Float>([spec], input: shape, rows: 1)
+        let g: ConvolutionGeometry = switch harness.stack.entries[0].layer {
+        case .conv2d(let layer): layer.geometry
+        case .convTranspose2d(let layer): layer.geometry
+        default: throw TestFailure("not a convolution")
+        }
+        #expect(g.strideWidth == 2 && g.outputWidth > 8, "the rows must be long enough for four lanes")
+        let image = randomMatrix(1, g.imageCount, low: -1, high: 1, seed: 8).converted(to: Float.self)
+        let columns = randomMatrix(g.columnRows, g.positions, low: -1, high: 1, seed: 9).converted(to: Float.self)
+        let fastColumns = Matrix<Float>(rows: g.columnRows, columns: g.positions)
+        let fastImage = Matrix<Float>(rows: 1, columns: g.imageCount)
+        g.im2col(image.pointer, into: fastColumns.pointer)
+        g.col2im(columns.pointer, into: fastImage.pointer)
+        var expectedColumns = [Float](repeating: 0, count: g.columnRows * g.positions)
+        var expectedImage = [Float](repeating: 0, count: g.imageCount)
+        for c in 0..<g.channels {
+            for ki in 0..<g.kernelHeight {
+                for kj in 0..<g.kernelWidth {
+                    let row = (c * g.kernelHeight + ki) * g.kernelWidth + kj
+                    for oi in 0..<g.outputHeight {
+                        for oj in 0..<g.outputWidth {
+                            guard let (i, j) = g.inputIndex(oi: oi, oj: oj, ki: ki, kj: kj) else { continue }
+                            let position = row * g.positions + oi * g.outputWidth + oj, pixel = (c * g.height + i) * g.width + j
+                            expectedColumns[position] = image.pointer[pixel]
+                            expectedImage[pixel] += columns.pointer[position]
+                        }
+                    }
+                }
+            }
+        }
+        #expect(fastColumns.elements == expectedColumns)
+        #expect(fastImage.elements == expectedImage)
+    }
+
     /// Output sizes as PyTorch computes them (values checked with torch 2.13).
     @Test func outputSizesFollowPyTorch() throws {
         func shape(_ layers: [LayerSpec], _ input: ExampleShape) throws -> ExampleShape {

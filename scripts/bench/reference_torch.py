@@ -2,6 +2,12 @@
 Adam 1e-3, batch 128, loss summed over the batch), timed as vaesh-bench times VAEKit.
 
     python reference_torch.py MODE [--threads N] [--seed S] [--epochs E] [--k K] [--limit L]
+                              [--model mlp|tf-cvae] [--batch B] [--train-limit T]
+
+--model tf-cvae is TensorFlow's CVAE tutorial written in PyTorch (the architecture of issue 12,
+the same layers as vaesh-bench's model=tf-cvae; Bernoulli from logits, Adam 1e-4 as the tutorial
+uses, loss summed over the batch). --train-limit trains on the first T training images (a subset
+per "epoch", the same on both sides); --batch sets the training batch.
 
 MODE: epoch (training epochs; seconds per epoch, without the test evaluation), quality (epochs,
 then the test loss with one draw per example), elbo (every term on the 10,000 test images, one
@@ -54,6 +60,41 @@ class VAE(nn.Module):
         return self.decode(z), mu, logvar
 
 
+class TFCVAE(nn.Module):
+    """TensorFlow's "Convolutional Variational Autoencoder" tutorial, in PyTorch's layers (NCHW):
+    the encoder ends in one Linear split in half as [μ | log σ²], latent 2."""
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Sequential(
+            nn.Conv2d(1, 32, 3, stride=2), nn.ReLU(), nn.Conv2d(32, 64, 3, stride=2), nn.ReLU(),
+            nn.Flatten(), nn.Linear(2304, 4))
+        self.decoder = nn.Sequential(
+            nn.Linear(2, 1568), nn.ReLU(), nn.Unflatten(1, (32, 7, 7)),
+            nn.ConvTranspose2d(32, 64, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
+            nn.ConvTranspose2d(64, 32, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
+            nn.ConvTranspose2d(32, 1, 3, padding=1), nn.Flatten())
+
+    def encode(self, x):
+        mu, logvar = self.encoder(x.view(-1, 1, 28, 28)).chunk(2, dim=1)
+        return mu, logvar
+
+    reparameterize = VAE.reparameterize
+
+    def decode_logits(self, z):
+        return self.decoder(z)
+
+    def forward(self, x):
+        mu, logvar = self.encode(x)
+        return self.decode_logits(self.reparameterize(mu, logvar)), mu, logvar
+
+
+def logits_loss(logits, x, mu, logvar):
+    """−ELBO summed over the batch, from logits (as vaesh computes it for any architecture)."""
+    bce = F.binary_cross_entropy_with_logits(logits, x.view(-1, 784), reduction="sum")
+    kld = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+    return bce + kld
+
+
 def loss_function(recon_x, x, mu, logvar):
     bce = F.binary_cross_entropy(recon_x, x.view(-1, 784), reduction="sum")
     kld = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
@@ -69,7 +110,7 @@ def train_epoch(model, optimizer, train, batch_size=128):
         data = train[order[begin:begin + batch_size]]
         optimizer.zero_grad()
         recon, mu, logvar = model(data)
-        loss = loss_function(recon, data, mu, logvar)
+        loss = (logits_loss if isinstance(model, TFCVAE) else loss_function)(recon, data, mu, logvar)
         loss.backward()
         total += loss.item()
         optimizer.step()
@@ -131,19 +172,24 @@ def main():
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--k", type=int, default=1000)
     parser.add_argument("--limit", type=int, default=1000)
+    parser.add_argument("--model", choices=["mlp", "tf-cvae"], default="mlp")
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--train-limit", type=int, default=None)
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     train, test = (torch.from_numpy(a) for a in mnist.load())
-    model = VAE()
-    result = {"mode": args.mode, "threads": torch.get_num_threads(), "torch": torch.__version__}
+    if args.train_limit:
+        train = train[:args.train_limit]
+    model = TFCVAE() if args.model == "tf-cvae" else VAE()
+    result = {"mode": args.mode, "model": args.model, "threads": torch.get_num_threads(), "torch": torch.__version__}
 
     if args.mode in ("epoch", "quality"):
-        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-4 if args.model == "tf-cvae" else 1e-3)
         seconds, losses = [], []
         for _ in range(args.epochs):
-            elapsed, loss = train_epoch(model, optimizer, train)
+            elapsed, loss = train_epoch(model, optimizer, train, args.batch)
             seconds.append(elapsed)
             losses.append(loss)
         result.update(seconds=seconds, train_loss=losses)
