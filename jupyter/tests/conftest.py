@@ -20,14 +20,18 @@ SCRATCH = Path(tempfile.mkdtemp(prefix="vaesh-jupyter-tests-"))
 
 
 def vaesh_binary():
-    """$VAESH_BINARY, else the release build scripts/test makes."""
-    return os.environ.get("VAESH_BINARY") or str(REPO / ".build" / "release" / "vaesh")
+    """$VAESH_BINARY, else the release build scripts/test makes (.build-testing), else the one
+    `swift build -c release` and scripts/tour make (.build)."""
+    if os.environ.get("VAESH_BINARY"):
+        return os.environ["VAESH_BINARY"]
+    candidates = [REPO / ".build-testing" / "release" / "vaesh", REPO / ".build" / "release" / "vaesh"]
+    return str(next((path for path in candidates if os.access(path, os.X_OK)), candidates[0]))
 
 
 def pytest_sessionstart(session):
     binary = vaesh_binary()
     if not os.access(binary, os.X_OK):
-        pytest.exit(f"no vaesh binary at {binary}: run `swift build -c release` first, or set VAESH_BINARY", returncode=1)
+        pytest.exit(f"no vaesh binary at {binary}: run scripts/test (or `swift build -c release`) first, or set VAESH_BINARY", returncode=1)
     prefix = SCRATCH / "prefix"
     subprocess.run([binary, "kernel", "install", "--prefix", str(prefix), "--python", sys.executable],
                    check=True, stdout=subprocess.DEVNULL)

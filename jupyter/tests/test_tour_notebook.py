@@ -44,8 +44,9 @@ def test_the_tour_runs_end_to_end_with_its_numbers_and_pictures():
         assert picture.data["text/plain"].endswith(f"{width}×{height} pixels)")
         assert len({value for row in rows for value in row}) > 2, "a picture, not a blank"
         sizes.append((width, height))
-    # curves' three charts; 16 samples in two rows of eight; 8 test images above their reconstructions.
-    assert sizes == [(900, 266), (242, 62), (242, 62)]
+    # curves' three charts; 16 samples in two rows of eight; 8 test images above their
+    # reconstructions; the test codes in colour (latent).
+    assert sizes == [(900, 266), (242, 62), (242, 62), (604, 532)]
 
 
 def test_the_notebook_runs_the_commands_of_tour_vae_in_order():
