@@ -28,6 +28,27 @@ import Testing
         #expect(String(caret[column...]) == "^~~")
     }
 
+    /// At an 80-column terminal a 150-character command would wrap, and the caret's line with
+    /// it, leaving the caret a blank row below the part of the line it points into. The session
+    /// shows 78 characters around the error instead, so each row fits and the caret is under it.
+    @Test func atATerminalTheLineIsCutToItsWidth() {
+        let line = "model latent=2 encoder=\"" + String(repeating: "Conv2d(1,16,3) ReLU ", count: 5) + "Lineer(128,4)\" decoder=\"Linear(2,784)\""
+        let column = line.distance(from: line.startIndex, to: line.range(of: "Lineer")!.lowerBound) + 1
+        #expect(line.count > 120 && column > 100)
+        var options = SessionOptions()
+        options.width = 80
+        let session = Session(options: options, output: CapturingOutput())
+        let error = ScriptError.unknownCommand("Lineer", suggestion: nil, at: SourceLocation(line: 1, column: column))
+        let text = Diagnostics.render(error, sourceName: nil, sourceLine: line, widestSource: session.widestSourceShown)
+        let lines = text.split(separator: "\n").map(Array.init)
+        #expect(lines[1].count <= 80 && lines[2].count <= 80, "\(text)")
+        let caret = lines[2].firstIndex(of: "^") ?? 0
+        #expect(String(lines[1][caret..<caret + 6]) == "Lineer")
+        // A pipe, where nothing wraps, keeps the wide window.
+        let piped = Session(options: SessionOptions(), output: CapturingOutput())
+        #expect(piped.widestSourceShown == Diagnostics.widestSourceLine)
+    }
+
     @Test func anErrorAtTheEndOfALongLine() {
         let line = String(repeating: "a", count: 500)
         let error = ScriptError.incomplete(.lineContinuation, at: SourceLocation(line: 1, column: 501))

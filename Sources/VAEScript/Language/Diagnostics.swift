@@ -15,8 +15,12 @@ import VAEFormats
 /// nothing but the reports' JSON objects.
 public enum Diagnostics {
     /// How one error is printed. `sourceLine` is the line of the text the location points into.
+    /// `widestSource` is the most characters of the source line shown: the terminal's width
+    /// (less the two "…") at a terminal, so that the caret's line cannot wrap away from the line
+    /// it points into.
     public static func render(_ error: ScriptError, sourceName: String?, sourceLine: String?,
-                              json: Bool = false, color: Bool = false) -> String {
+                              json: Bool = false, color: Bool = false,
+                              widestSource: Int = widestSourceLine) -> String {
         let location = error.location
         if json {
             var members: [(String, JSONValue)] = [("error", .string(message(error)))]
@@ -30,7 +34,7 @@ public enum Diagnostics {
         var text = sourceName.map { "\($0):\(location): " } ?? ""
         text += "\(errorLabel) \(message(error))\n"
         if let sourceLine, location.column >= 1, location.column <= sourceLine.count + 1 {
-            let (shownLine, column) = window(sourceLine, around: location.column)
+            let (shownLine, column) = window(sourceLine, around: location.column, widest: widestSource)
             let length = min(highlightLength(error), shownLine.count + 1 - column)
             text += shownLine + "\n" + caretLine(shownLine, column: column, length: length) + "\n"
         }
@@ -40,19 +44,21 @@ public enum Diagnostics {
         return text
     }
 
-    /// The widest source line shown under an error; a longer one is cut to this many characters
-    /// around the error's column, with "…" where it was cut.
-    static let widestSourceLine = 160
+    /// The widest source line shown under an error where no terminal sets the width (a pipe, a
+    /// log); a longer one is cut to this many characters around the error's column, with "…"
+    /// where it was cut.
+    public static let widestSourceLine = 160
 
-    /// `line`, cut to `widestSourceLine` characters around `column` when it is longer, and the
-    /// column of the same character in what is shown.
-    static func window(_ line: String, around column: Int) -> (line: String, column: Int) {
+    /// `line`, cut to `widest` characters around `column` when it is longer, and the column of
+    /// the same character in what is shown.
+    static func window(_ line: String, around column: Int, widest: Int = widestSourceLine) -> (line: String, column: Int) {
+        let widest = max(widest, 8)
         // No more bytes than that, no more characters: most lines are left as they are at once.
-        guard line.utf8.count > widestSourceLine else { return (line, column) }
+        guard line.utf8.count > widest else { return (line, column) }
         let count = line.count
-        guard count > widestSourceLine else { return (line, column) }
-        let start = max(0, min(column - 1 - widestSourceLine / 2, count - widestSourceLine))
-        let end = min(count, start + widestSourceLine)
+        guard count > widest else { return (line, column) }
+        let start = max(0, min(column - 1 - widest / 2, count - widest))
+        let end = min(count, start + widest)
         let before = start > 0 ? "…" : ""
         let after = end < count ? "…" : ""
         let from = line.index(line.startIndex, offsetBy: start)

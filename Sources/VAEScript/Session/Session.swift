@@ -195,6 +195,15 @@ public final class Session {
         return columns
     }
 
+    /// The most characters of a source line an error shows: what fits the terminal (or
+    /// `--width`) beside the "…" at each end, so the caret stays on the line under it; a
+    /// generous fixed width for pipes and logs, where nothing wraps.
+    var widestSourceShown: Int {
+        guard options.isTerminal || options.width != nil else { return Diagnostics.widestSourceLine }
+        let width = lineWidth
+        return width == TextLayout.unlimited ? Diagnostics.widestSourceLine : width - 2
+    }
+
     /// Prints a report for humans or as one JSON line, depending on the `json` setting. Pictures go
     /// to the sink in their place, which draws them in characters unless it shows pictures itself.
     public func emit(_ report: Report) {
@@ -213,7 +222,7 @@ public final class Session {
     /// Reports an error, rendered through `Diagnostics`, to the sink (stderr by default).
     func emit(_ error: ScriptError, sourceName: String?, sourceLine: String?) {
         let rendered = Diagnostics.render(error, sourceName: sourceName, sourceLine: sourceLine,
-                                          json: settings.json, color: usesColor)
+                                          json: settings.json, color: usesColor, widestSource: widestSourceShown)
         var isInterruption = false
         if case .interrupted = error { isInterruption = true }
         output.report(ErrorReport(message: Diagnostics.message(error), hint: Diagnostics.hint(error), sourceName: sourceName,
