@@ -181,6 +181,35 @@ public struct DataSplit: Sendable, ExampleSource {
                          stream: stream, first: first + range.lowerBound, count: range.count)
     }
 
+    /// This split's examples followed by `other`'s, in storage of their own: Keras's example
+    /// trains on `np.concatenate([x_train, x_test])`. Labels are kept only when both have them.
+    /// The draws of a Bernoulli binarisation come from a stream of their own (`stream`), since
+    /// an example's index is new.
+    public func followed(by other: DataSplit, name: String, stream: UInt64) -> DataSplit {
+        precondition(other.dimension == dimension, "followed(by:): \(other.dimension) values per example after \(dimension)")
+        let storage: PixelStorage
+        switch (self.storage, other.storage) {
+        case (.bytes(let mine), .bytes(let theirs)):
+            storage = .bytes(Array(mine[rowRange]) + Array(theirs[other.rowRange]))
+        default:
+            storage = .fractions(storedFractions + other.storedFractions)
+        }
+        let labels = self.labels.flatMap { mine in other.labels.map { mine + $0 } }
+        return DataSplit(name: name, source: "\(source) + \(other.source)", storage: storage, dimension: dimension,
+                         labels: labels, binarization: binarization, stream: stream)
+    }
+
+    /// The range of `storage`'s values this split's examples occupy.
+    private var rowRange: Range<Int> { first * dimension..<(first + count) * dimension }
+
+    /// This split's stored values as fractions in [0, 1], copied.
+    private var storedFractions: [Float] {
+        switch storage {
+        case .bytes(let values): values[rowRange].map { Float($0) / 255 }
+        case .fractions(let values): Array(values[rowRange])
+        }
+    }
+
     /// How many examples carry each label: element k counts label k, up to the largest label;
     /// nil without labels.
     public var labelCounts: [Int]? {

@@ -9,11 +9,16 @@ public struct DataOptions: Sendable, Equatable {
     /// "last N" convention of the 50,000/10,000 MNIST split), so it is the same set on every run
     /// and never overlaps train. 0 or nil: no validation split.
     public var validationCount: Int?
+    /// Train on the training and test files together, leaving no test split, as the Keras VAE
+    /// example does (70,000 MNIST images). Applied first, before the validation split and the
+    /// limit.
+    public var trainOnTest: Bool
 
-    public init(binarization: Binarization = .none, limit: Int? = nil, validationCount: Int? = nil) {
+    public init(binarization: Binarization = .none, limit: Int? = nil, validationCount: Int? = nil, trainOnTest: Bool = false) {
         self.binarization = binarization
         self.limit = limit
         self.validationCount = validationCount
+        self.trainOnTest = trainOnTest
     }
 }
 
@@ -41,6 +46,8 @@ public struct Dataset: Sendable {
     public var test: DataSplit?
     /// Present when `DataOptions.validationCount` asked for one.
     public var validation: DataSplit?
+    /// The training split holds the test file's examples too (`DataOptions.trainOnTest`).
+    public var trainIncludesTest = false
 
     /// The binarisation of every split; setting it changes them all (no reload needed).
     public var binarization: Binarization {
@@ -76,7 +83,8 @@ public struct Dataset: Sendable {
 
 extension Dataset {
     /// A data set of `train` and `test` (each from its own file), checked and with the options
-    /// applied: validation carved from the end of train, then the limit, then the binarisation.
+    /// applied: test merged into train when asked, validation carved from the end of train, then
+    /// the limit, then the binarisation.
     public init(name: String, origin: String, note: String? = nil, imageWidth: Int, imageHeight: Int,
                 train: DataSplit, test: DataSplit?, options: DataOptions) throws(DataError) {
         if let limit = options.limit, limit < 1 {
@@ -90,6 +98,15 @@ extension Dataset {
         precondition(test.map { $0.dimension == train.dimension } ?? true && train.dimension == imageWidth * imageHeight,  // grey: one channel
                      "Dataset: splits of \(train.dimension) and \(test?.dimension ?? 0) values for \(imageWidth)×\(imageHeight) images")
         var trainSplit = train
+        var testSplit = test
+        if options.trainOnTest {
+            guard let test else {
+                throw .invalidOption("there is no test file to train on: \(train.source) is all there is")
+            }
+            // Stream 2: neither the training file's draws (0) nor the test file's (1).
+            trainSplit = train.followed(by: test, name: "train", stream: 2)
+            testSplit = nil
+        }
         var validation: DataSplit?
         if let count = options.validationCount, count > 0 {
             guard count < trainSplit.count else {
@@ -100,7 +117,6 @@ extension Dataset {
             validation?.name = "validation"
             trainSplit = trainSplit.examples(0..<trainSplit.count - count)
         }
-        var testSplit = test
         if let limit = options.limit {
             trainSplit = trainSplit.limited(to: limit)
             testSplit = testSplit?.limited(to: limit)
@@ -108,5 +124,6 @@ extension Dataset {
         self.init(name: name, origin: origin, note: note, imageWidth: imageWidth, imageHeight: imageHeight,
                   train: trainSplit, test: testSplit, validation: validation)
         binarization = options.binarization
+        trainIncludesTest = options.trainOnTest
     }
 }

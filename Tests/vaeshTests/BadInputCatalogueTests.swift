@@ -59,6 +59,8 @@ enum Catalogue {
         BadInput("load mnist: limit=0", "load mnist limit=0", error: "invalid value '0' for 'limit' of 'load mnist': must be ≥ 1", at: "1:18"),
         BadInput("load mnist: mistyped binarize", "load mnist binarize=maybe", error: "invalid value 'maybe' for 'binarize' of 'load mnist'", at: "1:21"),
         BadInput("load mnist: negative validation", "load mnist validation=-1", error: "invalid value '-1' for 'validation' of 'load mnist'", at: "1:23"),
+        BadInput("load mnist: merge-test neither yes nor no", "load mnist merge-test=maybe", error: "invalid value 'maybe' for 'merge-test' of 'load mnist'", at: "1:23"),
+        BadInput("load csv: merge-test without a test file", "load csv $D/tiny.csv merge-test=yes", error: "there is no test file to train on", at: "1:1"),
         BadInput("model: hidden=0", "model hidden=0", error: "invalid value '0' for 'hidden' of 'model'", at: "1:14"),
         BadInput("model: a zero in a list", "model hidden=8,0", error: "invalid value '0' for 'hidden' of 'model'", at: "1:16"),
         BadInput("model: empty value", "model hidden=", error: "invalid value '' for 'hidden' of 'model': expected an integer", at: "1:14"),

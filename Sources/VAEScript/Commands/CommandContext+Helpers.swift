@@ -48,6 +48,10 @@ extension CommandContext {
         case .train: return dataset.train
         case .test:
             guard let test = dataset.test else {
+                if dataset.trainIncludesTest {
+                    throw failure(argument: "split", "no test split: merge-test=yes put \(dataset.name)'s test file into train",
+                                  hint: "use split=train, or load without merge-test=yes")
+                }
                 throw failure(argument: "split", "\(dataset.name) has no test split", hint: "use split=train, or load a test file too")
             }
             return test

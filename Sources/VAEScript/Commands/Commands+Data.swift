@@ -10,6 +10,8 @@ extension CommandTable {
                 abstract: "none: grey levels x/255; threshold: x/255 ≥ 0.5; static: one seeded Bernoulli draw; dynamic: a fresh draw every epoch"),
         .option("limit", .int, range: .atLeast(1), abstract: "keep at most this many examples of each split"),
         .option("validation", .int, default: 0, range: .atLeast(0), abstract: "carve this many examples from the end of train as a validation split"),
+        .option("merge-test", .bool, default: false,
+                abstract: "train on the training and test files together, leaving no test split (Keras's VAE example trains on all 70,000 MNIST images)"),
     ]
 
     // MARK: - Handlers
@@ -93,9 +95,12 @@ extension CommandTable {
             installed it there, and otherwise the subset that ships inside vaesh (the first \
             10,000 training and 2,000 test images). It always says which set it loaded and how \
             many images each split has. Pixels are grey levels x/255 in [0, 1] unless binarize= \
-            says otherwise, as in the PyTorch example. The data loaded before stays loaded if this fails.
+            says otherwise, as in the PyTorch example. merge-test=yes trains on all 70,000, as \
+            Keras's VAE example does, and leaves no test split. The data loaded before stays \
+            loaded if this fails.
             """,
-            examples: ["load mnist", "load mnist limit=1000", "load mnist binarize=dynamic validation=5000", "load mnist path=~/data/fashion-mnist"],
+            examples: ["load mnist", "load mnist limit=1000", "load mnist binarize=dynamic validation=5000", "load mnist merge-test=yes",
+                       "load mnist path=~/data/fashion-mnist"],
             handler: loadMNIST
         ),
 
@@ -179,7 +184,8 @@ extension CommandTable {
         }
         let validation = try context.arguments.int("validation")
         return DataOptions(binarization: binarization, limit: try context.arguments.optionalInt("limit"),
-                           validationCount: validation == 0 ? nil : validation)
+                           validationCount: validation == 0 ? nil : validation,
+                           trainOnTest: try context.arguments.bool("merge-test"))
     }
 
     /// Makes `dataset` the session's data and reports what was loaded.
@@ -194,6 +200,9 @@ extension CommandTable {
         }
         report.addTable(table)
         report.addText("  pixels: \(dataset.binarization)")
+        if dataset.trainIncludesTest {
+            report.addText("  note: train holds the test file's images too (merge-test=yes); with no test split left, the term commands need split=train, and every figure is on images the model trains on")
+        }
         if let note = dataset.note { report.addText("  note: \(note)") }
         if let model = session.workbench.model, model.inputSize != dataset.dimension {
             report.addText("  note: the current model expects \(model.inputSize) pixels per example, this data has \(dataset.dimension); run 'model' to build one that fits")
