@@ -131,8 +131,8 @@ public struct ImageFiles: Sendable {
         if let test {
             guard test.count > 0 else { throw .emptyDataset(path: test.source) }
             guard test.width == train.width && test.height == train.height else {
-                throw .imageSizeMismatch(train: train.source, trainShape: "\(train.width)×\(train.height)",
-                                         test: test.source, testShape: "\(test.width)×\(test.height)")
+                throw .imageSizeMismatch(train: train.source, trainShape: "\(train.height)×\(train.width)",
+                                         test: test.source, testShape: "\(test.height)×\(test.width)")
             }
         }
         self.train = train

@@ -172,7 +172,7 @@ extension VAEArchitecture {
         case .conv2d(let convolution), .convTranspose2d(let convolution):
             let (channels, height, width) = try image("")
             try positive("in_channels", convolution.inChannels)
-            guard channels == convolution.inChannels else { throw receives("\(channels) channels") }
+            guard channels == convolution.inChannels else { throw receives(channels == 1 ? "1 channel" : "\(channels) channels") }
             do {
                 if case .conv2d = spec {
                     let geometry = try ConvolutionGeometry.conv2d(convolution, input: (channels, height, width))

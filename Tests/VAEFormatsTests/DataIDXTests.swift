@@ -342,7 +342,7 @@ func caught<E: Error>(_ type: E.Type, _ body: () throws -> Void) -> E? {
             let train = try folder.write("train", DataFixture.bytes(DataFixture.images(count: 5, rows: 4, columns: 3)))
             let test = try folder.write("test", DataFixture.bytes(DataFixture.images(count: 5, rows: 3, columns: 4)))
             #expect(dataError { _ = try Dataset.idx(images: train, testImages: test) }?.message
-                    == "\(test): images are 4×3 but those in \(train) are 3×4")
+                    == "\(test): images are 3×4 but those in \(train) are 4×3")   // H×W, as everywhere
         }
     }
 
