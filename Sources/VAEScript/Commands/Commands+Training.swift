@@ -277,12 +277,18 @@ extension CommandTable {
                                       text: TextLayout.wrapLines("loss = −ELBO per epoch, nats/example, lower is better:\n", width: width)
                                         + legend.render(width: width) + Chart.text(ChartPanel(title: "LOSS", train: trainLoss, test: testLoss),
                                                        width: TerminalPicture.availableWidth(for: context.session))))
-            var table = TextTable(alignments: [.right, .right, .right, .right, .right, .right, .right, .right])
-            table.append(["epoch", "loss ↓", "test loss ↓", "recon ↑", "test recon ↑", "KL ↓", "test KL ↓", "seconds"])
+            // Without a test split in the history, its three columns would hold only dashes.
+            let headings = hasTest ? ["epoch", "loss ↓", "test loss ↓", "recon ↑", "test recon ↑", "KL ↓", "test KL ↓", "seconds"]
+                                   : ["epoch", "loss ↓", "recon ↑", "KL ↓", "seconds"]
+            var table = TextTable(alignments: headings.map { _ in .right })
+            table.append(headings)
             for index in history.indices {
                 func cell(_ value: Double?) -> String { value.map { Format.fixed($0, decimals: 2) } ?? "-" }
-                table.append([String(epochs[index]), cell(trainLoss[index]), cell(testLoss[index]), cell(trainRecon[index]),
-                              cell(testRecon[index]), cell(trainKL[index]), cell(testKL[index]), Format.fixed(history[index].seconds, decimals: 2)])
+                let seconds = Format.fixed(history[index].seconds, decimals: 2)
+                table.append(hasTest
+                    ? [String(epochs[index]), cell(trainLoss[index]), cell(testLoss[index]), cell(trainRecon[index]),
+                       cell(testRecon[index]), cell(trainKL[index]), cell(testKL[index]), seconds]
+                    : [String(epochs[index]), cell(trainLoss[index]), cell(trainRecon[index]), cell(trainKL[index]), seconds])
             }
             report.addTable(table)
             report.addText("nats per example; ↓ lower is better, ↑ higher is better")

@@ -23,10 +23,16 @@ final class TrainingDisplay {
     private var json: Bool { context.settings.json }
     private var output: OutputSink { context.output }
 
-    private static let columns = ["epoch", "loss ↓", "recon ↑", "KL ↓", "test loss ↓", "test ELBO ↑", "seconds"]
-    private static let widths = [5, 10, 10, 9, 12, 12, 8]
+    /// Data without a test split (a lone CSV or IDX file, `merge-test=yes`) gets no test columns.
+    private var hasTest: Bool { dataset.test != nil }
 
-    private static func row(_ cells: [String]) -> String {
+    private var columns: [String] {
+        ["epoch", "loss ↓", "recon ↑", "KL ↓"] + (hasTest ? ["test loss ↓", "test ELBO ↑"] : []) + ["seconds"]
+    }
+
+    private var widths: [Int] { [5, 10, 10, 9] + (hasTest ? [12, 12] : []) + [8] }
+
+    private func row(_ cells: [String]) -> String {
         zip(cells, widths).map { cell, width in String(repeating: " ", count: max(0, width - cell.count)) + cell }
             .joined(separator: " ") + "\n"
     }
@@ -41,7 +47,7 @@ final class TrainingDisplay {
               + "\(trainer.optimizer.kind.name) lr \(Format.exact(learningRate)), batch \(settings.batchSize)"
               + (settings.beta == 1 ? "" : ", β \(Format.exact(settings.beta))")
               + (settings.warmupSteps > 0 ? ", KL warm-up over \(settings.warmupSteps) steps" : "") + ": \(objective)\n")
-        output.write(Self.row(Self.columns))
+        output.write(row(columns))
     }
 
     func handle(_ event: TrainingEvent) {
@@ -71,11 +77,9 @@ final class TrainingDisplay {
                 func cell(_ value: Double) -> String {
                     abs(value) < 1e6 ? Format.fixed(value, decimals: 2) : String(format: "%.3e", value)
                 }
-                output.write(Self.row([
-                    String(report.epoch), cell(report.train.loss), cell(report.train.reconstruction), cell(report.train.kl),
-                    test.map { cell($0.loss.mean) } ?? "-", test.map { cell($0.elbo.mean) } ?? "-",
-                    Format.fixed(report.seconds, decimals: 2),
-                ]))
+                let testCells = hasTest ? [test.map { cell($0.loss.mean) } ?? "-", test.map { cell($0.elbo.mean) } ?? "-"] : []
+                output.write(row([String(report.epoch), cell(report.train.loss), cell(report.train.reconstruction), cell(report.train.kl)]
+                                 + testCells + [Format.fixed(report.seconds, decimals: 2)]))
             }
         }
     }
@@ -83,7 +87,8 @@ final class TrainingDisplay {
     func finish() {
         progress.clear()
         guard !json else { return }
-        write("nats per example; ↓ lower is better, ↑ higher is better; train columns average the epoch's batches, test uses one draw per example\n")
+        write("nats per example; ↓ lower is better, ↑ higher is better; train columns average the epoch's batches"
+              + (hasTest ? ", test uses one draw per example\n" : "\n"))
     }
 
     /// Text laid out for the session's width.
