@@ -10,8 +10,8 @@ public struct DataOptions: Sendable, Equatable {
     /// and never overlaps train. 0 or nil: no validation split.
     public var validationCount: Int?
     /// Train on the training and test files together, leaving no test split, as the Keras VAE
-    /// example does (70,000 MNIST images). Applied first, before the validation split and the
-    /// limit.
+    /// example does (70,000 MNIST images). Applied last: the validation split still comes from
+    /// the end of the training file, and the limit applies to each file before they are joined.
     public var trainOnTest: Bool
 
     public init(binarization: Binarization = .none, limit: Int? = nil, validationCount: Int? = nil, trainOnTest: Bool = false) {
@@ -83,8 +83,8 @@ public struct Dataset: Sendable {
 
 extension Dataset {
     /// A data set of `train` and `test` (each from its own file), checked and with the options
-    /// applied: test merged into train when asked, validation carved from the end of train, then
-    /// the limit, then the binarisation.
+    /// applied: validation carved from the end of train, then the limit, then test merged into
+    /// train when asked, then the binarisation.
     public init(name: String, origin: String, note: String? = nil, imageWidth: Int, imageHeight: Int,
                 train: DataSplit, test: DataSplit?, options: DataOptions) throws(DataError) {
         if let limit = options.limit, limit < 1 {
@@ -97,16 +97,11 @@ extension Dataset {
         if let test, test.count == 0 { throw .emptySplit(source: test.source) }
         precondition(test.map { $0.dimension == train.dimension } ?? true && train.dimension == imageWidth * imageHeight,  // grey: one channel
                      "Dataset: splits of \(train.dimension) and \(test?.dimension ?? 0) values for \(imageWidth)×\(imageHeight) images")
+        if options.trainOnTest, test == nil {
+            throw .invalidOption("there is no test file to train on: \(train.source) is all there is")
+        }
         var trainSplit = train
         var testSplit = test
-        if options.trainOnTest {
-            guard let test else {
-                throw .invalidOption("there is no test file to train on: \(train.source) is all there is")
-            }
-            // Stream 2: neither the training file's draws (0) nor the test file's (1).
-            trainSplit = train.followed(by: test, name: "train", stream: 2)
-            testSplit = nil
-        }
         var validation: DataSplit?
         if let count = options.validationCount, count > 0 {
             guard count < trainSplit.count else {
@@ -120,6 +115,13 @@ extension Dataset {
         if let limit = options.limit {
             trainSplit = trainSplit.limited(to: limit)
             testSplit = testSplit?.limited(to: limit)
+        }
+        // Last, so that each file's part is what `limit` and `validation` say of that file, and a
+        // limit never leaves the merged split without the test file's images.
+        if options.trainOnTest, let test = testSplit {
+            // Stream 2: neither the training file's draws (0) nor the test file's (1).
+            trainSplit = trainSplit.followed(by: test, name: "train", stream: 2)
+            testSplit = nil
         }
         self.init(name: name, origin: origin, note: note, imageWidth: imageWidth, imageHeight: imageHeight,
                   train: trainSplit, test: testSplit, validation: validation)

@@ -31,25 +31,27 @@ import VAEScript
     }
 
     /// Keras's recipe: the test file's images follow the training file's in one training split,
-    /// and there is no test split; validation and the limit then apply to that split.
+    /// and there is no test split. Validation still comes from the end of the training file, and
+    /// the limit applies to each file before they are joined.
     @Test func mergeTestPutsTheTestFileAfterTrain() throws {
         try withTemporaryFolder { folder in
             try DataFixture.mnistFolder(folder, trainCount: 12, testCount: 5)
             let dataset = try Dataset.folder(folder.path, options: DataOptions(validationCount: 2, trainOnTest: true))
             #expect(dataset.test == nil && dataset.trainIncludesTest)
             #expect(dataset.train.count == 15 && dataset.validation?.count == 2)
-            #expect(dataset.train.labels == (0..<12).map { UInt8($0 % 10) } + [0, 1, 2])
-            #expect(dataset.validation?.labels == [3, 4])              // test examples 3 and 4
-            // Train example 12 is test example 0, pixel for pixel.
-            let image = dataset.train.image(12)
+            #expect(dataset.train.labels == (0..<10).map { UInt8($0 % 10) } + [0, 1, 2, 3, 4])
+            #expect(dataset.validation?.labels == [0, 1])              // training examples 10 and 11
+            // Train example 10 is test example 0, pixel for pixel.
+            let image = dataset.train.image(10)
             #expect(image == (0..<12).map { Float(DataFixture.pixel(0, $0 / 3, $0 % 3)) / 255 })
             #expect(dataset.summary.contains("train 15, validation 2;"))
-            let limited = try Dataset.folder(folder.path, options: DataOptions(limit: 13, trainOnTest: true))
-            #expect(limited.train.count == 13 && limited.test == nil)
+            let limited = try Dataset.folder(folder.path, options: DataOptions(limit: 3, trainOnTest: true))
+            #expect(limited.train.count == 6 && limited.test == nil)
+            #expect(limited.train.labels == [0, 1, 2, 0, 1, 2])
             // Bernoulli draws: every example keeps one draw per epoch, the same on a second load.
             let drawn = DataOptions(binarization: .dynamic(seed: 3), trainOnTest: true)
             let once = try Dataset.folder(folder.path, options: drawn), twice = try Dataset.folder(folder.path, options: drawn)
-            #expect(Self.filled(once.train, Array(0..<15)) == Self.filled(twice.train, Array(0..<15)))
+            #expect(Self.filled(once.train, Array(0..<17)) == Self.filled(twice.train, Array(0..<17)))
         }
     }
 

@@ -11,7 +11,7 @@ extension CommandTable {
         .option("limit", .int, range: .atLeast(1), abstract: "keep at most this many examples of each split"),
         .option("validation", .int, default: 0, range: .atLeast(0), abstract: "carve this many examples from the end of train as a validation split"),
         .option("merge-test", .bool, default: false,
-                abstract: "train on the training and test files together, leaving no test split (Keras's VAE example trains on all 70,000 MNIST images)"),
+                abstract: "train on the training and test files together (each after limit= and validation=), leaving no test split; Keras's VAE example trains on all 70,000 MNIST images"),
     ]
 
     // MARK: - Handlers
