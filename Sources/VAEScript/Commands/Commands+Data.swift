@@ -210,6 +210,7 @@ extension CommandTable {
         report.addField("dataset", .string(dataset.name))
         report.addField("origin", .string(dataset.origin))
         report.addField("dimension", .int(dataset.dimension))
+        report.addField("train_includes_test", .bool(dataset.trainIncludesTest))
         session.workbench.installData(dataset, command: context.invocation.sourceText)
         session.refreshPrompt()
         // `assert train_examples == 60000` lets a script check which set it got; a split this data
