@@ -37,18 +37,20 @@ struct LatentPictureTests {
             let at = (y * png.width + x) * 3
             return RGB(png.pixels[at], png.pixels[at + 1], png.pixels[at + 2])
         }
+        /// The pixel example n's mean falls on.
+        func dot(_ n: Int) -> (x: Int, y: Int) {
+            (Int((Double(left) + (xs[n] + extent) / (2 * extent) * Double(side)).rounded()),
+             Int((Double(top) + (extent - ys[n]) / (2 * extent) * Double(side)).rounded()))
+        }
         let palette = Set((0..<10).map { ScatterPlot.colour(label: $0) })
         for n in 0..<60 {
-            let px = Int((Double(left) + (xs[n] + extent) / (2 * extent) * Double(side)).rounded())
-            let py = Int((Double(top) + (extent - ys[n]) / (2 * extent) * Double(side)).rounded())
+            let (px, py) = dot(n)
             // A later dot may cover this one, but only with another label's colour.
             #expect(palette.contains(pixel(px, py)), "example \(n) at (\(px), \(py)): \(pixel(px, py))")
         }
         // The last example's dot is on top: its own label's colour.
         let last = 59
-        let lx = Int((Double(left) + (xs[last] + extent) / (2 * extent) * Double(side)).rounded())
-        let ly = Int((Double(top) + (extent - ys[last]) / (2 * extent) * Double(side)).rounded())
-        #expect(pixel(lx, ly) == ScatterPlot.colour(label: Int(labels[last])))
+        #expect(pixel(dot(last).x, dot(last).y) == ScatterPlot.colour(label: Int(labels[last])))
         // Every label present has pixels of its colour (the legend, at least), and the plot's
         // corner, far outside the 2σ circle and every mean of an untrained model, is white.
         #expect(pixel(left + 3, top + 3) == .white)

@@ -11,10 +11,15 @@ struct ImageProtocolTests {
     static let query = "\u{1B}_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\u{1B}\\\u{1B}[>q\u{1B}[c"
     static let script = "model hidden=8 latent=2; sample 1; sample 1"
 
+    /// The shell running `script` in an 80-column pseudo-terminal, with `options` before it.
+    static func shell(_ sandbox: Sandbox, _ options: [String] = []) throws -> PseudoTerminal {
+        try PseudoTerminal(arguments: ["--no-rc"] + options + ["-c", script], environment: sandbox.environment, columns: 80)
+    }
+
     @Test("a terminal that answers kitty's query gets kitty's graphics protocol")
     func kittyAnswered() throws {
         let sandbox = try Sandbox()
-        let terminal = try PseudoTerminal(arguments: ["--no-rc", "-c", Self.script], environment: sandbox.environment, columns: 80)
+        let terminal = try Self.shell(sandbox)
         try terminal.expect(Self.query)
         terminal.send("\u{1B}_Gi=31;OK\u{1B}\\\u{1B}[?62;22c")
         try terminal.expect("\u{1B}_Ga=T,f=100,q=2,m=0;iVBORw0KGgo")  // a PNG's signature in base64
@@ -28,7 +33,7 @@ struct ImageProtocolTests {
     @Test("a terminal whose device attributes list sixel gets sixel")
     func sixelAnswered() throws {
         let sandbox = try Sandbox()
-        let terminal = try PseudoTerminal(arguments: ["--no-rc", "-c", Self.script], environment: sandbox.environment, columns: 80)
+        let terminal = try Self.shell(sandbox)
         try terminal.expect(Self.query)
         terminal.send("\u{1B}P>|XTerm(388)\u{1B}\\\u{1B}[?63;1;2;4;6;9;15;22c")
         try terminal.expect("\u{1B}P0;1;0q\"1;1;32;32#0;2;")  // one 28×28 sample with 2 pixels of padding around it
@@ -38,7 +43,7 @@ struct ImageProtocolTests {
     @Test("a terminal that answers only its device attributes gets half-blocks at once")
     func noProtocol() throws {
         let sandbox = try Sandbox()
-        let terminal = try PseudoTerminal(arguments: ["--no-rc", "-c", Self.script], environment: sandbox.environment, columns: 80)
+        let terminal = try Self.shell(sandbox)
         try terminal.expect(Self.query)
         let asked = Date()
         terminal.send("\u{1B}[?62;22c")
@@ -52,7 +57,7 @@ struct ImageProtocolTests {
     @Test("a terminal that never answers gets half-blocks after the deadline, and the shell does not hang")
     func silentTerminal() throws {
         let sandbox = try Sandbox()
-        let terminal = try PseudoTerminal(arguments: ["--no-rc", "-c", Self.script], environment: sandbox.environment, columns: 80)
+        let terminal = try Self.shell(sandbox)
         try terminal.expect(Self.query)
         try terminal.expect("▀")
         #expect(try terminal.waitForExit(timeout: 60) == .exited(0), "\(terminal.transcript)")
@@ -61,10 +66,10 @@ struct ImageProtocolTests {
     @Test("--images=off never asks; --images=iterm draws without asking")
     func forcedOffAndOn() throws {
         let sandbox = try Sandbox()
-        let off = try PseudoTerminal(arguments: ["--no-rc", "--images=off", "-c", Self.script], environment: sandbox.environment, columns: 80)
+        let off = try Self.shell(sandbox, ["--images=off"])
         #expect(try off.waitForExit(timeout: 60) == .exited(0))
         #expect(!off.transcript.contains("\u{1B}_G") && off.transcript.contains("▀"), "\(off.transcript.debugDescription)")
-        let iterm = try PseudoTerminal(arguments: ["--no-rc", "--images=iterm", "-c", Self.script], environment: sandbox.environment, columns: 80)
+        let iterm = try Self.shell(sandbox, ["--images=iterm"])
         #expect(try iterm.waitForExit(timeout: 60) == .exited(0))
         #expect(iterm.transcript.contains("\u{1B}]1337;File=inline=1;size="), "\(iterm.transcript.debugDescription)")
         #expect(!iterm.transcript.contains("\u{1B}[c"), "forced: no question")

@@ -277,18 +277,18 @@ extension CommandTable {
                                       text: TextLayout.wrapLines("loss = −ELBO per epoch, nats/example, lower is better:\n", width: width)
                                         + legend.render(width: width) + Chart.text(ChartPanel(title: "LOSS", train: trainLoss, test: testLoss),
                                                        width: TerminalPicture.availableWidth(for: context.session))))
-            // Without a test split in the history, its three columns would hold only dashes.
-            let headings = hasTest ? ["epoch", "loss ↓", "test loss ↓", "recon ↑", "test recon ↑", "KL ↓", "test KL ↓", "seconds"]
-                                   : ["epoch", "loss ↓", "recon ↑", "KL ↓", "seconds"]
+            // Without a test split in the history, its three columns (2, 4, 6) would hold only dashes.
+            func shown(_ row: [String]) -> [String] {
+                hasTest ? row : row.enumerated().filter { ![2, 4, 6].contains($0.offset) }.map(\.element)
+            }
+            let headings = shown(["epoch", "loss ↓", "test loss ↓", "recon ↑", "test recon ↑", "KL ↓", "test KL ↓", "seconds"])
             var table = TextTable(alignments: headings.map { _ in .right })
             table.append(headings)
             for index in history.indices {
                 func cell(_ value: Double?) -> String { value.map { Format.fixed($0, decimals: 2) } ?? "-" }
-                let seconds = Format.fixed(history[index].seconds, decimals: 2)
-                table.append(hasTest
-                    ? [String(epochs[index]), cell(trainLoss[index]), cell(testLoss[index]), cell(trainRecon[index]),
-                       cell(testRecon[index]), cell(trainKL[index]), cell(testKL[index]), seconds]
-                    : [String(epochs[index]), cell(trainLoss[index]), cell(trainRecon[index]), cell(trainKL[index]), seconds])
+                table.append(shown([String(epochs[index]), cell(trainLoss[index]), cell(testLoss[index]), cell(trainRecon[index]),
+                                    cell(testRecon[index]), cell(trainKL[index]), cell(testKL[index]),
+                                    Format.fixed(history[index].seconds, decimals: 2)]))
             }
             report.addTable(table)
             report.addText("nats per example; ↓ lower is better, ↑ higher is better")
