@@ -95,7 +95,6 @@ final class EditLineSource: LineSource {
             setlocale(LC_CTYPE, "C.UTF-8")
         }
         rl_readline_name = UnsafePointer(strdup("vaesh"))
-        stifle_history(Int32(HistoryFile.capacity))
         rl_attempted_completion_function = completeWord
         rl_basic_word_break_characters = UnsafePointer(wordBreaks)
         rl_completer_word_break_characters = wordBreaks
@@ -105,6 +104,10 @@ final class EditLineSource: LineSource {
         // signal on to our handler, whose wake-up then ends `readKey`.
         rl_catch_signals = 1
         rl_initialize()
+        // After rl_initialize, not before: libedit's history calls initialise it themselves when it
+        // has not been, and a second rl_initialize ends the first editor with a TCSAFLUSH, which
+        // threw away the lines typed ahead while vaesh started.
+        stifle_history(Int32(HistoryFile.capacity))
     }
 }
 

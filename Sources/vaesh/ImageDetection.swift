@@ -8,7 +8,10 @@ import VAEScript
 /// Only when both stdin and stdout are terminals that take escape sequences: a pipe, a file,
 /// `TERM=dumb` and `--json` are never sent a byte of it. The terminal is put into non-canonical
 /// mode without echo while it answers, so the answers are neither shown nor left for the line
-/// editor, and restored afterwards; what arrives after the deadline is flushed.
+/// editor, and restored afterwards. Keys typed ahead meanwhile (the question is asked while a
+/// command runs) are read with the answers and handed back, to be the line editor's next input.
+/// Only when the answers did not all come before the deadline is the rest of the input flushed:
+/// a late answer would otherwise be read as typing.
 enum ImageDetection {
     /// How long a terminal gets to answer. Terminals answer within a few milliseconds locally;
     /// over ssh a round trip can take a few hundred. Every terminal answers the last question
@@ -16,23 +19,24 @@ enum ImageDetection {
     static let deadlineMilliseconds: Int32 = 500
 
     /// Writes `ImageProtocol.detectionQuery` and reads the answers until Primary Device Attributes
-    /// has been answered or the deadline passes.
-    static func ask() -> ImageProtocol? {
+    /// has been answered or the deadline passes: the protocol they show, and the bytes the user
+    /// typed meanwhile.
+    static func ask() -> (protocol: ImageProtocol?, typed: [UInt8]) {
         var saved = termios()
-        guard tcgetattr(STDIN_FILENO, &saved) == 0 else { return nil }
+        guard tcgetattr(STDIN_FILENO, &saved) == 0 else { return (nil, []) }
         var raw = saved
         raw.c_lflag &= ~tcflag_t(ICANON | ECHO)
         raw.c_cc.6 = 0  // VMIN: poll() does the waiting
         raw.c_cc.5 = 0  // VTIME
-        guard tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0 else { return nil }
+        guard tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0 else { return (nil, []) }
+        var answer: [UInt8] = []
         defer {
-            tcflush(STDIN_FILENO, TCIFLUSH)
+            if !ImageProtocol.answerIsComplete(answer) { tcflush(STDIN_FILENO, TCIFLUSH) }
             var restore = saved
             tcsetattr(STDIN_FILENO, TCSANOW, &restore)
         }
         let query = Array(ImageProtocol.detectionQuery.utf8)
-        guard query.withUnsafeBytes({ write(STDOUT_FILENO, $0.baseAddress, $0.count) }) == query.count else { return nil }
-        var answer: [UInt8] = []
+        guard query.withUnsafeBytes({ write(STDOUT_FILENO, $0.baseAddress, $0.count) }) == query.count else { return (nil, []) }
         var buffer = [UInt8](repeating: 0, count: 256)
         var start = timespec()
         clock_gettime(CLOCK_MONOTONIC, &start)
@@ -50,6 +54,7 @@ enum ImageDetection {
             guard count > 0 else { break }
             answer += buffer[0..<count]
         }
-        return ImageProtocol.detect(answer: answer)
+        let (answers, typed) = ImageProtocol.separateTyping(answer)
+        return (ImageProtocol.detect(answer: answers), typed)
     }
 }

@@ -30,6 +30,8 @@ final class Keyboard {
     private let descriptor: Int32
     /// The Ctrl-C flag a command sets; a Ctrl-C seen there as a wait begins was meant for the wait.
     private let interrupt: InterruptFlag
+    /// Bytes typed ahead that another reader took from the terminal (`unread`), read first.
+    private var pending: ArraySlice<UInt8> = []
 
     init(interrupt: InterruptFlag) {
         self.interrupt = interrupt
@@ -160,6 +162,12 @@ final class Keyboard {
 
     // MARK: - Bytes
 
+    /// Gives back `bytes` typed ahead that were read from the terminal by someone else (the image
+    /// protocol question): the next reads return them first, in order.
+    func unread(_ bytes: [UInt8]) {
+        pending += bytes
+    }
+
     /// What a wait for one byte ended with.
     private enum Input {
         case byte(UInt8)
@@ -175,6 +183,7 @@ final class Keyboard {
     /// leaves the terminal in line mode and the next `read()` waits for a whole line), and in line
     /// mode Ctrl-C is only ever a signal. The pipe ends the wait in every case.
     private func nextByte() -> Input {
+        if let byte = pending.popFirst() { return .byte(byte) }
         var descriptors = [
             pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: SignalHandling.wakeDescriptor, events: Int16(POLLIN), revents: 0),

@@ -137,18 +137,25 @@ func run(_ arguments: VaeshCommand) -> Int32 {
     }
 
     let output = StandardOutput()
-    // Never escapes to a non-terminal; and NO_COLOR asks for plain output, which a real image is not.
-    if !options.json, stdoutIsTerminal, options.terminalHandlesEscapes, !options.noColor {
-        switch arguments.images {
-        case "off": break
-        case "auto": output.detectImageProtocol = stdinIsTerminal ? { ImageDetection.ask() } : nil
-        default: output.imageProtocol = ImageProtocol(rawValue: arguments.images)
-        }
-    }
     let session = Session(options: options, output: output)
     SignalHandling.install()
     // `pause` and --step wait for the user only when there is one at a keyboard.
     let keyboard = stdinIsTerminal ? Keyboard(interrupt: session.interrupt) : nil
+    // Never escapes to a non-terminal; and NO_COLOR asks for plain output, which a real image is not.
+    if !options.json, stdoutIsTerminal, options.terminalHandlesEscapes, !options.noColor {
+        switch arguments.images {
+        case "off": break
+        case "auto":
+            output.detectImageProtocol = keyboard.map { keyboard in
+                {
+                    let (found, typed) = ImageDetection.ask()
+                    keyboard.unread(typed)
+                    return found
+                }
+            }
+        default: output.imageProtocol = ImageProtocol(rawValue: arguments.images)
+        }
+    }
     let pause = keyboard.map { KeyboardPause(keyboard: $0) }
     if let pause { session[state: PauseHostKey.self] = pause }
     let stepping = options.stepping ? pause : nil

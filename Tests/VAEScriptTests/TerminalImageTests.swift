@@ -71,6 +71,26 @@ struct TerminalImageTests {
         #expect(ImageProtocol.detect(answer: Array(("\u{1B}_Gi=31;ENOTSUPPORTED:\u{1B}\\" + attributes).utf8)) == nil)
     }
 
+    @Test func typingAheadIsToldApartFromTheAnswers() {
+        func split(_ text: String) -> (answers: String, typed: String) {
+            let (answers, typed) = ImageProtocol.separateTyping(Array(text.utf8))
+            return (String(decoding: answers, as: UTF8.self), String(decoding: typed, as: UTF8.self))
+        }
+        let kitty = "\u{1B}_Gi=31;OK\u{1B}\\", version = "\u{1B}P>|XTerm(388)\u{1B}\\", attributes = "\u{1B}[?62;22c"
+        // Keys typed while a command ran come first; more can come between and after the answers.
+        let mixed = split("ech" + kitty + "o é" + version + "\u{1B}[A" + attributes + "\r")
+        #expect(mixed.answers == kitty + version + attributes)
+        #expect(mixed.typed == "echo é\u{1B}[A\r", "an arrow key's sequence is typing, not an answer")
+        #expect(split("sample 1\r") == (answers: "", typed: "sample 1\r"))
+        #expect(split(attributes) == (answers: attributes, typed: ""))
+        // An answer cut off by the deadline is still the terminal's, never typing.
+        #expect(split("x\u{1B}_Gi=31;O") == (answers: "\u{1B}_Gi=31;O", typed: "x"))
+        #expect(split("\u{1B}[?62;2") == (answers: "\u{1B}[?62;2", typed: ""))
+        // Escape alone (a key) and an OSC answer ended by BEL.
+        #expect(split("\u{1B}") == (answers: "", typed: "\u{1B}"))
+        #expect(split("\u{1B}]11;rgb:0000/0000/0000\u{07}q") == (answers: "\u{1B}]11;rgb:0000/0000/0000\u{07}", typed: "q"))
+    }
+
     @Test func theAnswersAreCompleteOnceTheDeviceAttributesAreIn() {
         #expect(!ImageProtocol.answerIsComplete(Array("\u{1B}_Gi=31;OK\u{1B}\\".utf8)))
         #expect(!ImageProtocol.answerIsComplete(Array("\u{1B}[?62;2".utf8)))

@@ -54,6 +54,21 @@ struct ImageProtocolTests {
         #expect(!terminal.transcript.contains("\u{1B}_Ga=T"))
     }
 
+    @Test("keys typed while the terminal is asked are kept for the next prompt, not thrown away")
+    func typeAheadSurvivesTheQuestion() throws {
+        let sandbox = try Sandbox()
+        let terminal = try PseudoTerminal(arguments: ["--no-rc"], environment: sandbox.environment, columns: 80)
+        terminal.send("model hidden=8 latent=2\r")
+        terminal.send("sample 1\r")
+        try terminal.expect(Self.query)
+        // The next command, typed before the terminal's answer has come: it reaches the shell with it.
+        terminal.send("echo \"typed {20 + 22}\"\r" + "\u{1B}_Gi=31;OK\u{1B}\\\u{1B}[?62;22c")
+        try terminal.expect("\u{1B}_Ga=T,f=100,q=2,m=0;iVBORw0KGgo")
+        try terminal.expect("typed 42")  // the command ran: it was typed as `{20 + 22}`
+        terminal.send("quit\r")
+        #expect(try terminal.waitForExit(timeout: 60) == .exited(0), "\(terminal.transcript)")
+    }
+
     @Test("a terminal that never answers gets half-blocks after the deadline, and the shell does not hang")
     func silentTerminal() throws {
         let sandbox = try Sandbox()

@@ -32,6 +32,18 @@ struct InteractiveModeTests {
         #expect(try terminal.waitForExit() == .exited(0))
     }
 
+    @Test("lines typed before the first prompt shows are run, not thrown away")
+    func typeAheadAtStartUp() throws {
+        let sandbox = try Sandbox()
+        let terminal = try PseudoTerminal(environment: sandbox.environment)
+        // Sent at once, while vaesh is still starting: the terminal holds them until it reads.
+        terminal.send(#"echo "first {20 + 22}""# + Key.enter + #"echo "second {40 + 2}""# + Key.enter)
+        try terminal.expect("first 42")
+        try terminal.expect("second 42")
+        try terminal.type(Key.endOfFile)
+        #expect(try terminal.waitForExit() == .exited(0), "\(terminal.transcript)")
+    }
+
     @Test("Ctrl-C at the prompt clears the line; the next line runs alone")
     func interruptClearsTheLine() throws {
         let sandbox = try Sandbox()

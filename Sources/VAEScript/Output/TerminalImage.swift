@@ -159,6 +159,51 @@ public enum ImageProtocol: String, Sendable, CaseIterable {
         return nil
     }
 
+    /// `bytes` read while waiting for the answers, split into the terminal's answers and what the
+    /// user typed meanwhile (type-ahead, which belongs to the line editor). Answers are the string
+    /// sequences (APC `ESC _`, DCS `ESC P`, OSC `ESC ]`, up to ST `ESC \` or BEL) and the control
+    /// sequences with a private marker (`ESC [ ?` and `ESC [ >`, up to their final byte); keys
+    /// never send those. Everything else, arrow keys' `ESC [ A` included, is typing, in order.
+    public static func separateTyping(_ bytes: [UInt8]) -> (answers: [UInt8], typed: [UInt8]) {
+        let escape: UInt8 = 0x1B, bell: UInt8 = 0x07
+        var answers: [UInt8] = [], typed: [UInt8] = []
+        var i = 0
+        while i < bytes.count {
+            guard bytes[i] == escape, i + 1 < bytes.count else {
+                typed.append(bytes[i])
+                i += 1
+                continue
+            }
+            var end: Int?  // one past the answer that starts at i
+            switch bytes[i + 1] {
+            case UInt8(ascii: "_"), UInt8(ascii: "P"), UInt8(ascii: "]"):
+                var j = i + 2
+                while j < bytes.count, end == nil {
+                    if bytes[j] == bell {
+                        end = j + 1
+                    } else if bytes[j] == escape, j + 1 < bytes.count, bytes[j + 1] == UInt8(ascii: "\\") {
+                        end = j + 2
+                    }
+                    j += 1
+                }
+                end = end ?? bytes.count  // cut off at the deadline: still the terminal's
+            case UInt8(ascii: "[") where i + 2 < bytes.count && (bytes[i + 2] == UInt8(ascii: "?") || bytes[i + 2] == UInt8(ascii: ">")):
+                let final = bytes[(i + 3)...].firstIndex { (0x40...0x7E).contains($0) }
+                end = final.map { $0 + 1 } ?? bytes.count
+            default:
+                break
+            }
+            if let end {
+                answers += bytes[i..<end]
+                i = end
+            } else {
+                typed.append(bytes[i])
+                i += 1
+            }
+        }
+        return (answers, typed)
+    }
+
     private static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
         guard haystack.count >= needle.count else { return nil }
         return (0...(haystack.count - needle.count)).first { Array(haystack[$0..<$0 + needle.count]) == needle }
