@@ -38,7 +38,12 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: engineSettings
         ),
-        .target(name: "VAEScript", dependencies: ["VAEKit", "VAEFormats"], exclude: ["README.md"], swiftSettings: engineSettings),
+        .target(
+            name: "VAEScript",
+            dependencies: ["VAEKit", "VAEFormats", .product(name: "RealModule", package: "swift-numerics")],
+            exclude: ["README.md"],
+            swiftSettings: engineSettings
+        ),
 
         // MARK: - Executable
         .executableTarget(

@@ -67,7 +67,7 @@ struct CommandTableTests {
     }
 
     /// docs/COMMANDS.md is generated from the table. To update it after changing a command:
-    /// `VAESH_UPDATE_DOCS=1 swift test --filter CommandTableTests`.
+    /// `VAESH_UPDATE_DOCS=1 scripts/test --filter CommandTableTests`.
     @Test func referenceIsInSyncWithTheTable() throws {
         let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let file = repository.appendingPathComponent("docs/COMMANDS.md")
@@ -83,7 +83,7 @@ struct CommandTableTests {
             try? expected.write(to: generated, atomically: true, encoding: .utf8)
             Issue.record("""
             docs/COMMANDS.md is out of date with the command table. Regenerate it with
-              VAESH_UPDATE_DOCS=1 swift test --filter CommandTableTests
+              VAESH_UPDATE_DOCS=1 scripts/test --filter CommandTableTests
             (the expected file was written to \(generated.path))
             """)
         }

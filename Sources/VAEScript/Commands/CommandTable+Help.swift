@@ -47,7 +47,7 @@ extension CommandTable {
         # vaesh command reference
 
         <!-- Generated from CommandTable (Sources/VAEScript). Do not edit by hand: after changing a
-             command, run `VAESH_UPDATE_DOCS=1 swift test --filter CommandTableTests` to rewrite it. -->
+             command, run `VAESH_UPDATE_DOCS=1 scripts/test --filter CommandTableTests` to rewrite it. -->
 
         Every command, grouped by topic. `[x]` is optional; `key=value` arguments go in any order;
         positional arguments may also be written `name=value`.

@@ -149,9 +149,13 @@ extension CommandTable {
         table.append(["module", "layer", "output", "parameters"])
         table.append(["input", "one example of the data", architecture.input.text, ""])
         for (index, layer) in summary.layers.enumerated() {
-            let module: String = switch layer.place {
-            case .head: layer.name ?? "head"
-            default: layer.place.text
+            // The name its tensors are saved under, so that `info` and `save` agree. A layer without
+            // tensors is `encoder.1` in an nn.Sequential; the pytorch/examples model calls it as a
+            // function (F.relu), so it has no name there.
+            let module: String = switch (layer.place, architecture.naming) {
+            case (.head, _): layer.name ?? "head"
+            case (_, .pytorchExample): layer.name ?? ""
+            default: layer.name ?? layer.place.text
             }
             table.append([module, layer.spec.description, layer.output.text, Format.grouped(layer.parameters)])
             // The split head has no layer of its own: it sits between the encoder and z.

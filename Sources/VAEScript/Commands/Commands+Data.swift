@@ -7,82 +7,12 @@ extension CommandTable {
     /// Arguments every loader takes.
     static let preprocessingArguments: [ArgumentSpec] = [
         .option("binarize", .choice(["none", "threshold", "static", "dynamic"]), default: "none",
-                abstract: "none: grey levels x/255; threshold: x/255 ≥ 0.5; static: one seeded Bernoulli draw; dynamic: a fresh draw every epoch"),
+                abstract: "none: grey levels x/255; threshold: 1 where x/255 > 0.5, else 0; static: one seeded Bernoulli draw; dynamic: a fresh draw every epoch"),
         .option("limit", .int, range: .atLeast(1), abstract: "keep at most this many examples of each split"),
         .option("validation", .int, default: 0, range: .atLeast(0), abstract: "carve this many examples from the end of train as a validation split"),
         .option("merge-test", .bool, default: false,
                 abstract: "train on the training and test files together (each after limit= and validation=), leaving no test split; Keras's VAE example trains on all 70,000 MNIST images"),
     ]
-
-    // MARK: - Handlers
-
-    private static func loadMNIST(_ context: CommandContext) throws(ScriptError) {
-        let options = try dataOptions(context)
-        let path = try context.arguments.optionalPath("path")
-        let dataset = try context.engine { () throws -> Dataset in try Dataset.mnist(folder: path, options: options) }
-        install(dataset, context)
-    }
-
-    /// The data sets that share MNIST's four files; each has its own name and folder.
-    enum MNISTFamily: String {
-        case fashionMNIST = "fashion-mnist"
-        case kmnist
-
-        var title: String { self == .fashionMNIST ? "Fashion-MNIST" : "KMNIST" }
-    }
-
-    private static func loadFamily(_ context: CommandContext, _ family: MNISTFamily) throws(ScriptError) {
-        let options = try dataOptions(context)
-        let given = try context.arguments.optionalPath("path")
-        // Beside the MNIST data folder: ~/.local/share/vaesh/mnist → ~/.local/share/vaesh/fashion-mnist.
-        let folder = given ?? (DataFolder.defaultPath as NSString).deletingLastPathComponent + "/" + family.rawValue
-        if given == nil, !FileManager.default.fileExists(atPath: folder) {
-            throw context.failure("\(family.title) not found: no folder \(folder)",
-                                  hint: "put its four IDX files (train-images-idx3-ubyte.gz, …) there, or give path=FOLDER")
-        }
-        let dataset = try context.engine { () throws -> Dataset in
-            try Dataset(MNISTFolder.files(in: folder, origin: "\(family.title) from \(folder)"), name: family.rawValue, options: options)
-        }
-        install(dataset, context)
-    }
-
-    private static func loadIDX(_ context: CommandContext) throws(ScriptError) {
-        let options = try dataOptions(context)
-        let images = try context.arguments.path("images")
-        let labels = try context.arguments.optionalPath("labels")
-        let testImages = try context.arguments.optionalPath("test-images")
-        let testLabels = try context.arguments.optionalPath("test-labels")
-        let dataset = try context.engine { () throws -> Dataset in
-            try Dataset.idx(images: images, labels: labels, testImages: testImages, testLabels: testLabels, options: options)
-        }
-        install(dataset, context)
-    }
-
-    private static func loadCSV(_ context: CommandContext) throws(ScriptError) {
-        let options = try dataOptions(context)
-        let file = try context.arguments.path("file")
-        let test = try context.arguments.optionalPath("test")
-        let header: Bool? = switch try context.arguments.string("header") {
-        case "yes": true
-        case "no": false
-        default: nil
-        }
-        let label: CSVLabelColumn = switch try context.arguments.string("label") {
-        case "none": .none
-        case "first": .first
-        case "last": .last
-        default: .automatic
-        }
-        let scale: CSVScale = switch try context.arguments.string("scale") {
-        case "255": .byte
-        case "1": .unit
-        default: .automatic
-        }
-        let dataset = try context.engine { () throws -> Dataset in
-            try Dataset.csv(path: file, testPath: test, hasHeader: header, labelColumn: label, scale: scale, options: options)
-        }
-        install(dataset, context)
-    }
 
     static let dataCommands: [CommandSpec] = [
         CommandSpec(
@@ -172,6 +102,76 @@ extension CommandTable {
             handler: loadCSV
         ),
     ]
+
+    // MARK: - Handlers
+
+    private static func loadMNIST(_ context: CommandContext) throws(ScriptError) {
+        let options = try dataOptions(context)
+        let path = try context.arguments.optionalPath("path")
+        let dataset = try context.engine { () throws -> Dataset in try Dataset.mnist(folder: path, options: options) }
+        install(dataset, context)
+    }
+
+    /// The data sets that share MNIST's four files; each has its own name and folder.
+    enum MNISTFamily: String {
+        case fashionMNIST = "fashion-mnist"
+        case kmnist
+
+        var title: String { self == .fashionMNIST ? "Fashion-MNIST" : "KMNIST" }
+    }
+
+    private static func loadFamily(_ context: CommandContext, _ family: MNISTFamily) throws(ScriptError) {
+        let options = try dataOptions(context)
+        let given = try context.arguments.optionalPath("path")
+        // Beside the MNIST data folder: ~/.local/share/vaesh/mnist → ~/.local/share/vaesh/fashion-mnist.
+        let folder = given ?? (DataFolder.defaultPath as NSString).deletingLastPathComponent + "/" + family.rawValue
+        if given == nil, !FileManager.default.fileExists(atPath: folder) {
+            throw context.failure("\(family.title) not found: no folder \(folder)",
+                                  hint: "put its four IDX files (train-images-idx3-ubyte.gz, …) there, or give path=FOLDER")
+        }
+        let dataset = try context.engine { () throws -> Dataset in
+            try Dataset(MNISTFolder.files(in: folder, origin: "\(family.title) from \(folder)"), name: family.rawValue, options: options)
+        }
+        install(dataset, context)
+    }
+
+    private static func loadIDX(_ context: CommandContext) throws(ScriptError) {
+        let options = try dataOptions(context)
+        let images = try context.arguments.path("images")
+        let labels = try context.arguments.optionalPath("labels")
+        let testImages = try context.arguments.optionalPath("test-images")
+        let testLabels = try context.arguments.optionalPath("test-labels")
+        let dataset = try context.engine { () throws -> Dataset in
+            try Dataset.idx(images: images, labels: labels, testImages: testImages, testLabels: testLabels, options: options)
+        }
+        install(dataset, context)
+    }
+
+    private static func loadCSV(_ context: CommandContext) throws(ScriptError) {
+        let options = try dataOptions(context)
+        let file = try context.arguments.path("file")
+        let test = try context.arguments.optionalPath("test")
+        let header: Bool? = switch try context.arguments.string("header") {
+        case "yes": true
+        case "no": false
+        default: nil
+        }
+        let label: CSVLabelColumn = switch try context.arguments.string("label") {
+        case "none": .none
+        case "first": .first
+        case "last": .last
+        default: .automatic
+        }
+        let scale: CSVScale = switch try context.arguments.string("scale") {
+        case "255": .byte
+        case "1": .unit
+        default: .automatic
+        }
+        let dataset = try context.engine { () throws -> Dataset in
+            try Dataset.csv(path: file, testPath: test, hasHeader: header, labelColumn: label, scale: scale, options: options)
+        }
+        install(dataset, context)
+    }
 
     private static func dataOptions(_ context: CommandContext) throws(ScriptError) -> DataOptions {
         // The binarisation stream of the session seed, independent of initialisation and training.

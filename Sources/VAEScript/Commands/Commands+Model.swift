@@ -51,8 +51,9 @@ extension CommandTable {
             arguments: [.positional("file", .path, required: true, abstract: "where to write: FILE.pt or FILE.pth for PyTorch, any other name for safetensors")],
             abstract: "write the model to a PyTorch (.pt, .pth) or safetensors file",
             discussion: """
-            Writes every parameter as float32 under the pytorch/examples names (fc1, fc21, fc22, \
-            fc3, fc4, …), with the architecture, likelihood, seed and training progress in the \
+            Writes every parameter as float32 under the names `info` lists: the pytorch/examples \
+            names (fc1, fc21, fc22, fc3, fc4) for the MLP, nn.Sequential's (encoder.0.weight, \
+            decoder.3.bias, …) for a model written as layers; with the architecture, likelihood, seed and training progress in the \
             file's metadata, so that vaesh reopens it exactly. A name ending in .pt or .pth gets \
             a PyTorch zip checkpoint, which torch.load(path, weights_only=True) reads as an \
             OrderedDict and model.load_state_dict takes strictly (the metadata is a zip entry \

@@ -22,109 +22,6 @@ extension CommandTable {
         .option("samples", .int, range: .between(1, 100_000), abstract: "draws of z per example (default: the samples setting)"),
     ]
 
-    // MARK: - Handlers
-
-    private static func reconstructionTerm(_ context: CommandContext) throws(ScriptError) {
-        let run = try TermRun(context)
-        let terms = try run.evaluate()
-        var report = run.header(command: "recon", terms: terms)
-        report.add(reconstructionQuantity(terms, run.likelihood))
-        report.addText(signLine(reconstruction: terms.reconstruction.mean, likelihood: run.likelihood))
-        context.report(report)
-    }
-
-    private static func klTerm(_ context: CommandContext) throws(ScriptError) {
-        let run = try TermRun(context)
-        let method = try context.arguments.string("method")
-        let terms = try run.evaluate()
-        // The closed form draws no z: its numbers have no Monte-Carlo noise to speak of.
-        var report = run.header(command: "kl", terms: terms, drawsZ: method != "analytic")
-        if method != "mc" { report.add(klQuantity(terms)) }
-        if method != "analytic" {
-            report.add(Quantity("kl_mc", label: "KL Monte-Carlo log q(z|x) − log p(z)", value: terms.klMonteCarlo.mean,
-                                standardError: terms.klMonteCarlo.standardError, unit: nats, preference: .lowerIsBetter,
-                                expectation: "unbiased for KL"))
-        }
-        if method == "both" {
-            let agrees = terms.klMonteCarlo.standardError.map { abs(terms.klMonteCarlo.mean - terms.kl.mean) <= 4 * $0 }
-            report.addText("the closed form is exact and never negative; the Monte-Carlo estimate averages log q(z|x) − log p(z) "
-                           + "over \(terms.samples) draw\(terms.samples == 1 ? "" : "s") per example, so it is noisy and a single "
-                           + "draw can be negative" + (terms.klMonteCarlo.mean < 0 ? " (as here)" : "")
-                           + (agrees.map { $0 ? "; they agree within 4 standard errors" : "; they differ by more than 4 standard errors" } ?? ""))
-        }
-        if method != "mc" { report.addText(terms.kl.mean >= 0 ? "sign: + as it must be (KL ≥ 0)" : "sign: − which a KL can never be: ✗") }
-        if let index = run.index, let model = run.model {
-            report.addTable(latentTable(model: model, split: run.split, index: index))
-            let shares = try run.klPerDimension(index)
-            let quiet = shares.filter { $0 < inactiveThreshold }.count
-            report.addText("\(quiet) of \(shares.count) latent dimensions at the prior for this example (KL < \(Format.general(inactiveThreshold)) nats): "
-                           + (quiet == 0 ? "every dimension moves away from N(0, 1) for it"
-                              : "q(z_d|x) is N(0, 1) there for this x; whether a dimension is unused for every x is what 'active-units' measures"))
-            report.add(Quantity.count("inactive", label: "dimensions at the prior for this example", quiet).jsonOnly)
-        }
-        context.report(report)
-    }
-
-    private static func elboTerm(_ context: CommandContext) throws(ScriptError) {
-        let run = try TermRun(context)
-        let terms = try run.evaluate()
-        var report = run.header(command: "elbo", terms: terms)
-        report.add(reconstructionQuantity(terms, run.likelihood))
-        report.add(klQuantity(terms))
-        report.add(Quantity("elbo", label: "ELBO = recon − KL", value: terms.elbo.mean, standardError: terms.elbo.standardError,
-                            unit: nats, preference: .higherIsBetter, expectation: "≤ log p(x)"))
-        report.addText("the ELBO is maximised; the optimiser minimises its negative, loss = −ELBO = \(Format.fixed(terms.loss.mean, decimals: 2))")
-        context.report(report)
-    }
-
-    private static func lossTerm(_ context: CommandContext) throws(ScriptError) {
-        let run = try TermRun(context)
-        let terms = try run.evaluate()
-        var report = run.header(command: "loss", terms: terms)
-        report.add(Quantity("recon_loss", label: "reconstruction loss −E_q[log p(x|z)]", value: -terms.reconstruction.mean,
-                            standardError: terms.reconstruction.standardError, unit: nats, preference: .lowerIsBetter))
-        report.add(klQuantity(terms))
-        report.add(Quantity("loss", label: "loss = −ELBO = −recon + KL", value: terms.loss.mean, standardError: terms.loss.standardError,
-                            unit: nats, preference: .lowerIsBetter, expectation: run.likelihood == .bernoulli ? "≥ 0 for a Bernoulli" : nil))
-        if try context.arguments.bool("bpd") {
-            let bitsPerDimension = terms.loss.mean / (Double(run.dimension) * Double.log(2))
-            report.add(Quantity("loss_bpd", label: "loss in bits/dim", value: bitsPerDimension, unit: "bits/dim", preference: .lowerIsBetter, decimals: 4))
-        }
-        report.addText("this is what 'train' minimises; the ELBO it raises is \(Format.fixed(terms.elbo.mean, decimals: 2))")
-        // The command sets the parts too, so `assert loss ~= -elbo` works after it.
-        context.setVariable("recon", terms.reconstruction.mean, unit: nats)
-        context.setVariable("elbo", terms.elbo.mean, unit: nats)
-        context.report(report)
-    }
-
-    private static func logLikelihood(_ context: CommandContext) throws(ScriptError) {
-        let run = try TermRun(context, defaultLimit: 100)
-        let k = try context.arguments.optionalInt("k") ?? context.settings.k
-        guard let model = run.model else { throw context.missing("model", remedy: "run 'model' or 'open FILE' first") }
-        let found = context.withProgress("logpx K=\(Format.grouped(k))") { progress in
-            model.logLikelihood(run.split, indices: run.indices, importanceSamples: k, draws: run.draws,
-                                shouldStop: { context.isInterrupted }, progress: progress)
-        }
-        guard let estimate = found else { throw ScriptError.interrupted(at: context.location) }
-        var report = Report(command: "logpx")
-        report.addText(run.scope(examples: estimate.examples, draws: "\(k) importance samples"))
-        report.standardErrorNote = run.standardErrorNote(examples: estimate.examples, draws: "\(Format.grouped(k)) importance samples")
-        report.add(Quantity("logpx", label: "log p̂(x), IWAE K=\(k)", value: estimate.logLikelihood.mean,
-                            standardError: estimate.logLikelihood.standardError, unit: nats, preference: .higherIsBetter, expectation: "≥ ELBO"))
-        report.add(Quantity("nll", label: "NLL = −log p̂(x)", value: -estimate.logLikelihood.mean,
-                            standardError: estimate.logLikelihood.standardError, unit: nats, preference: .lowerIsBetter,
-                            expectation: "what papers report as NLL"))
-        report.add(Quantity("elbo", label: "ELBO (same draws)", value: estimate.elbo.mean, standardError: estimate.elbo.standardError,
-                            unit: nats, preference: .higherIsBetter, expectation: "≤ log p(x)"))
-        report.add(Quantity("gap", label: "gap = log p̂(x) − ELBO", value: estimate.gap.mean, standardError: estimate.gap.standardError,
-                            unit: nats, preference: .lowerIsBetter, expectation: "≥ 0"))
-        report.add(Quantity.count("examples", estimate.examples).jsonOnly)
-        report.add(Quantity.count("k", k).jsonOnly)
-        report.addText("the gap is KL(q(z|x) ‖ p(z|x)), the encoder's distance from the true posterior: log p(x) = ELBO + gap")
-        if let note = greyLevelNote(run.likelihood, run.dataset) { report.addText(note) }
-        context.report(report)
-    }
-
     static let termCommands: [CommandSpec] = [
         CommandSpec(
             "recon", topic: .terms, arguments: exampleArguments,
@@ -266,6 +163,109 @@ extension CommandTable {
             handler: activeUnits
         ),
     ]
+
+    // MARK: - Handlers
+
+    private static func reconstructionTerm(_ context: CommandContext) throws(ScriptError) {
+        let run = try TermRun(context)
+        let terms = try run.evaluate()
+        var report = run.header(command: "recon", terms: terms)
+        report.add(reconstructionQuantity(terms, run.likelihood))
+        report.addText(signLine(reconstruction: terms.reconstruction.mean, likelihood: run.likelihood))
+        context.report(report)
+    }
+
+    private static func klTerm(_ context: CommandContext) throws(ScriptError) {
+        let run = try TermRun(context)
+        let method = try context.arguments.string("method")
+        let terms = try run.evaluate()
+        // The closed form draws no z: its numbers have no Monte-Carlo noise to speak of.
+        var report = run.header(command: "kl", terms: terms, drawsZ: method != "analytic")
+        if method != "mc" { report.add(klQuantity(terms)) }
+        if method != "analytic" {
+            report.add(Quantity("kl_mc", label: "KL Monte-Carlo log q(z|x) − log p(z)", value: terms.klMonteCarlo.mean,
+                                standardError: terms.klMonteCarlo.standardError, unit: nats, preference: .lowerIsBetter,
+                                expectation: "unbiased for KL"))
+        }
+        if method == "both" {
+            let agrees = terms.klMonteCarlo.standardError.map { abs(terms.klMonteCarlo.mean - terms.kl.mean) <= 4 * $0 }
+            report.addText("the closed form is exact and never negative; the Monte-Carlo estimate averages log q(z|x) − log p(z) "
+                           + "over \(terms.samples) draw\(terms.samples == 1 ? "" : "s") per example, so it is noisy and a single "
+                           + "draw can be negative" + (terms.klMonteCarlo.mean < 0 ? " (as here)" : "")
+                           + (agrees.map { $0 ? "; they agree within 4 standard errors" : "; they differ by more than 4 standard errors" } ?? ""))
+        }
+        if method != "mc" { report.addText(terms.kl.mean >= 0 ? "sign: + as it must be (KL ≥ 0)" : "sign: − which a KL can never be: ✗") }
+        if let index = run.index, let model = run.model {
+            report.addTable(latentTable(model: model, split: run.split, index: index))
+            let shares = try run.klPerDimension(index)
+            let quiet = shares.filter { $0 < inactiveThreshold }.count
+            report.addText("\(quiet) of \(shares.count) latent dimensions at the prior for this example (KL < \(Format.general(inactiveThreshold)) nats): "
+                           + (quiet == 0 ? "every dimension moves away from N(0, 1) for it"
+                              : "q(z_d|x) is N(0, 1) there for this x; whether a dimension is unused for every x is what 'active-units' measures"))
+            report.add(Quantity.count("inactive", label: "dimensions at the prior for this example", quiet).jsonOnly)
+        }
+        context.report(report)
+    }
+
+    private static func elboTerm(_ context: CommandContext) throws(ScriptError) {
+        let run = try TermRun(context)
+        let terms = try run.evaluate()
+        var report = run.header(command: "elbo", terms: terms)
+        report.add(reconstructionQuantity(terms, run.likelihood))
+        report.add(klQuantity(terms))
+        report.add(Quantity("elbo", label: "ELBO = recon − KL", value: terms.elbo.mean, standardError: terms.elbo.standardError,
+                            unit: nats, preference: .higherIsBetter, expectation: "≤ log p(x)"))
+        report.addText("the ELBO is maximised; the optimiser minimises its negative, loss = −ELBO = \(Format.fixed(terms.loss.mean, decimals: 2))")
+        context.report(report)
+    }
+
+    private static func lossTerm(_ context: CommandContext) throws(ScriptError) {
+        let run = try TermRun(context)
+        let terms = try run.evaluate()
+        var report = run.header(command: "loss", terms: terms)
+        report.add(Quantity("recon_loss", label: "reconstruction loss −E_q[log p(x|z)]", value: -terms.reconstruction.mean,
+                            standardError: terms.reconstruction.standardError, unit: nats, preference: .lowerIsBetter))
+        report.add(klQuantity(terms))
+        report.add(Quantity("loss", label: "loss = −ELBO = −recon + KL", value: terms.loss.mean, standardError: terms.loss.standardError,
+                            unit: nats, preference: .lowerIsBetter, expectation: run.likelihood == .bernoulli ? "≥ 0 for a Bernoulli" : nil))
+        if try context.arguments.bool("bpd") {
+            let bitsPerDimension = terms.loss.mean / (Double(run.dimension) * Double.log(2))
+            report.add(Quantity("loss_bpd", label: "loss in bits/dim", value: bitsPerDimension, unit: "bits/dim", preference: .lowerIsBetter, decimals: 4))
+        }
+        report.addText("this is what 'train' minimises; the ELBO it raises is \(Format.fixed(terms.elbo.mean, decimals: 2))")
+        // The command sets the parts too, so `assert loss ~= -elbo` works after it.
+        context.setVariable("recon", terms.reconstruction.mean, unit: nats)
+        context.setVariable("elbo", terms.elbo.mean, unit: nats)
+        context.report(report)
+    }
+
+    private static func logLikelihood(_ context: CommandContext) throws(ScriptError) {
+        let run = try TermRun(context, defaultLimit: 100)
+        let k = try context.arguments.optionalInt("k") ?? context.settings.k
+        guard let model = run.model else { throw context.missing("model", remedy: "run 'model' or 'open FILE' first") }
+        let found = context.withProgress("logpx K=\(Format.grouped(k))") { progress in
+            model.logLikelihood(run.split, indices: run.indices, importanceSamples: k, draws: run.draws,
+                                shouldStop: { context.isInterrupted }, progress: progress)
+        }
+        guard let estimate = found else { throw ScriptError.interrupted(at: context.location) }
+        var report = Report(command: "logpx")
+        report.addText(run.scope(examples: estimate.examples, draws: "\(k) importance samples"))
+        report.standardErrorNote = run.standardErrorNote(examples: estimate.examples, draws: "\(Format.grouped(k)) importance samples")
+        report.add(Quantity("logpx", label: "log p̂(x), IWAE K=\(k)", value: estimate.logLikelihood.mean,
+                            standardError: estimate.logLikelihood.standardError, unit: nats, preference: .higherIsBetter, expectation: "≥ ELBO"))
+        report.add(Quantity("nll", label: "NLL = −log p̂(x)", value: -estimate.logLikelihood.mean,
+                            standardError: estimate.logLikelihood.standardError, unit: nats, preference: .lowerIsBetter,
+                            expectation: "what papers report as NLL"))
+        report.add(Quantity("elbo", label: "ELBO (same draws)", value: estimate.elbo.mean, standardError: estimate.elbo.standardError,
+                            unit: nats, preference: .higherIsBetter, expectation: "≤ log p(x)"))
+        report.add(Quantity("gap", label: "gap = log p̂(x) − ELBO", value: estimate.gap.mean, standardError: estimate.gap.standardError,
+                            unit: nats, preference: .lowerIsBetter, expectation: "≥ 0"))
+        report.add(Quantity.count("examples", estimate.examples).jsonOnly)
+        report.add(Quantity.count("k", k).jsonOnly)
+        report.addText("the gap is KL(q(z|x) ‖ p(z|x)), the encoder's distance from the true posterior: log p(x) = ELBO + gap")
+        if let note = greyLevelNote(run.likelihood, run.dataset) { report.addText(note) }
+        context.report(report)
+    }
 
     private static func activeUnits(_ context: CommandContext) throws(ScriptError) {
         let run = try TermRun(context)
