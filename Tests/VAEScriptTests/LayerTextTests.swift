@@ -58,6 +58,8 @@ struct LayerTextTests {
         ("Conv2d(1,2,3,padding='same)", "the string is never closed", 22),
         ("nn.", "expected a layer name after 'nn.', found the end of the text", 4),
         ("   ", "no layers: write them as PyTorch names them, e.g. \"Linear(784,400) ReLU\"", 1),
+        // FuzzArchitecture's stack overflow: a value of 3,600 '(' recursed once per level.
+        ("Conv2d(1,2," + String(repeating: "(", count: 100_000), "a value nested too deeply: at most 100 levels", 112),
     ])
     func refusals(_ text: String, _ message: String, _ column: Int) {
         do throws(ScriptError) {

@@ -69,6 +69,11 @@ private struct LayerParser {
     let characters: [LocatedCharacter]
     let end: SourceLocation
     var position = 0
+    /// Tuples inside tuples, now: `value` calls itself once per level, so a line of a million
+    /// '(' would overflow the stack (FuzzArchitecture found it with 3,600). PyTorch's arguments
+    /// nest one level (`kernel_size=(3, 5)`); the cap is the expression parser's.
+    var nesting = 0
+    static let maximumNesting = ExpressionParser.maximumNesting
 
     private var current: Character? { position < characters.count ? characters[position].character : nil }
     private var location: SourceLocation { position < characters.count ? characters[position].location : endLocation }
@@ -199,6 +204,11 @@ private struct LayerParser {
         switch first {
         case "(", "[":
             let close: Character = first == "(" ? ")" : "]"
+            nesting += 1
+            defer { nesting -= 1 }
+            guard nesting <= Self.maximumNesting else {
+                throw error("a value nested too deeply: at most \(Self.maximumNesting) levels", hint: "a layer's argument is a number, a word or a tuple such as (3, 5)", at: start)
+            }
             position += 1
             var items: [LayerArgumentValue] = []
             while true {
