@@ -339,6 +339,9 @@ enum Catalogue {
                  error: "Conv2d() got an unexpected keyword argument 'strides'; did you mean 'stride'?", at: "1:38"),
         BadInput("model: a parenthesis never closed", "model latent=2 encoder=\"Flatten Linear(16,4\" decoder=\"Linear(2,16)\"",
                  error: "'(' after Linear is never closed", at: "1:39"),
+        BadInput("model: a layer's value nested a million deep", "model latent=2 encoder=\"Conv2d(1,2," + String(repeating: "(", count: 1 << 20)
+                    + "\" decoder=\"Linear(2,16)\"",
+                 error: "a value nested too deeply: at most 100 levels", at: "1:136"),
         BadInput("model: a shape that does not fit", "model latent=2 encoder=\"Conv2d(1,2,3) ReLU Flatten Linear(16,4)\" decoder=\"Linear(2,16)\"",
                  error: "encoder.3 Linear(16, 4) receives 8 values: the convolutions above leave 2×2×2", at: "1:52"),
         BadInput("model: channels that do not chain", "model latent=2 encoder=\"Conv2d(3,2,3) Flatten Linear(8,4)\" decoder=\"Linear(2,16)\"",
