@@ -68,8 +68,8 @@ extension CommandContext {
     /// A random stream for this command, from the session seed: new numbers every time.
     func randomStream() -> RandomSource { session.workbench.randomStream(seed: settings.seed) }
 
-    /// The draws of z for evaluating `split`: common random numbers (the same z for the same
-    /// examples while the model and data are unchanged) unless the `draws` setting is `fresh`.
+    /// The draws of z for evaluating `split`: common random numbers (ε keyed by the seed, the split,
+    /// the example and the draw) unless the `draws` setting is `fresh`.
     func evaluationDraws(split: String) -> Draws {
         session.workbench.evaluationDraws(split: split, seed: settings.seed, fresh: settings.freshDraws)
     }

@@ -10,7 +10,7 @@ extension CommandTable {
                 .option("hidden", .list(.int), default: .intList([400]), range: .between(1, 100_000), abstract: "encoder hidden widths, first to last"),
                 .option("latent", .int, default: 20, range: .between(1, 10_000), abstract: "latent dimensions Z"),
                 .option("decoder", .layers, range: .between(1, 100_000), abstract: "decoder hidden widths (default: the encoder's, mirrored), or its layers in PyTorch's names"),
-                .option("encoder", .layers, abstract: "the encoder's layers in PyTorch's names, e.g. \"Conv2d(1,32,3,stride=2) ReLU Flatten Linear(6272,4)\""),
+                .option("encoder", .layers, abstract: "the encoder's layers in PyTorch's names, e.g. \"Conv2d(1,32,3,stride=2,padding=1) ReLU Flatten Linear(6272,4)\""),
                 .option("head", .choice(["auto", "split", "two-linear"]), default: "auto",
                         abstract: "with encoder=: split the encoder's last 2Z outputs into [μ | log σ²], or add two Linear(H, Z) (fc21, fc22); auto: split when the encoder ends with Linear(…, 2Z)"),
                 .option("init", .choice(Initialization.allCases.map(\.rawValue)), default: "pytorch",
@@ -130,7 +130,7 @@ extension CommandTable {
         }
         let format: TensorFileFormat = Checkpoint.isPyTorchPath(path) ? .pytorch : .safetensors
         var report = Report(command: "save")
-        report.addText("saved \(trainer.model.architecture.summary) (\(Format.grouped(trainer.model.parameters.count)) parameters, \(trainer.epochsCompleted) epochs) to \(path) (\(format == .pytorch ? "PyTorch checkpoint" : "safetensors"))")
+        report.addText("saved \(trainer.model.architecture.summary) (\(Format.grouped(trainer.model.parameters.count)) parameters, \(Format.count(trainer.epochsCompleted, "epoch"))) to \(path) (\(format == .pytorch ? "PyTorch checkpoint" : "safetensors"))")
         report.addField("file", .string(path))
         report.addField("format", .string(format.rawValue))
         context.report(report)
@@ -154,7 +154,7 @@ extension CommandTable {
             table.append(["model", "\(architecture.summary): \(describe(architecture))"])
             table.append(["", "\(Format.grouped(trainer.model.parameters.count)) parameters; \(workbench.modelOrigin)"])
             for assumption in workbench.modelAssumptions { table.append(["", "assumed \(assumption)"]) }
-            table.append(["training", "\(trainer.epochsCompleted) epochs, \(trainer.optimizer.step) steps"])
+            table.append(["training", "\(Format.count(trainer.epochsCompleted, "epoch")), \(Format.count(trainer.optimizer.step, "step")) in this session"])
             table.append(["optimiser", "\(trainer.optimizer.kind.name), lr \(Format.exact(trainer.optimizer.learningRate))"])
             if workbench.undoPoint != nil, let last = workbench.current { table.append(["undo", "returns to before '\(last.command)'"]) }
             report.addField("architecture", .string(architecture.summary))

@@ -74,7 +74,7 @@ extension CommandTable {
         report.dependency = .model
         report.addText("opened \(path): \(info.architecture.summary), \(describe(info.architecture)); \(Format.grouped(model.parameters.count)) parameters")
         report.add(Quantity.count("parameters", model.parameters.count).jsonOnly)
-        if let epochs = info.epochs { report.addText("trained for \(epochs) epochs (\(info.steps ?? 0) steps) when saved") }
+        if let epochs = info.epochs { report.addText("trained for \(Format.count(epochs, "epoch")) (\(Format.count(info.steps ?? 0, "step"))) when saved") }
         for step in source.unwrapping { report.addText("PyTorch checkpoint: \(step)") }
         for note in source.notes { report.addText("note: \(note)") }
         for line in info.understood { report.addText("understood: \(line)") }

@@ -85,7 +85,8 @@ extension CommandTable {
         ),
 
         CommandSpec(
-            "logpx", topic: .terms, arguments: exampleArguments + [
+            // Its draws are the k importance samples: samples= would mean nothing here.
+            "logpx", topic: .terms, arguments: exampleArguments.filter { $0.name != "samples" } + [
                 .option("k", .int, range: .between(1, 1_000_000), abstract: "importance samples per example (default: the k setting, 1000)"),
             ],
             abstract: "log p(x) estimated by importance sampling (IWAE bound), with the ELBO and the gap",
@@ -383,9 +384,10 @@ extension CommandTable {
 
     /// Said in the help of every command that draws z: why its numbers repeat.
     static let commonDrawsNote = """
-         Numbers repeat: while the model and data are unchanged, every command draws the same z \
-        for the same examples (common random numbers), so recon − kl = elbo = −loss holds across \
-        commands; 'set draws=fresh' draws new z every time, to show the Monte-Carlo noise \
+         Numbers repeat: ε for an example's draw depends only on the seed, the split and the \
+        example (common random numbers), so while the model is unchanged every command draws the \
+        same z for the same examples, recon − kl = elbo = −loss holds across commands, and the \
+        same weights give the same numbers in any session; 'set draws=fresh' draws new z every time, to show the Monte-Carlo noise \
         ('explain draws').
         """
 

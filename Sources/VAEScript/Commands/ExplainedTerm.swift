@@ -203,15 +203,16 @@ enum ExplainedTerm: String, CaseIterable {
               recon, elbo, loss, logpx and show-sign estimate expectations over
               z ~ q(z|x) with random draws z = μ + σ ⊙ ε. vaesh uses common random
               numbers: ε for example i and draw s is a fixed function of (session
-              seed, model version, data version, split, i, s). So while the model and
-              the data are unchanged, every command sees the same z for the same
-              examples: two runs of 'elbo' agree to the last digit, and
-              recon − kl = elbo = −loss holds exactly across separate commands.
+              seed, split, i, s) and of nothing else. So every command sees the same
+              z for the same examples while the model is unchanged: two runs of
+              'elbo' agree to the last digit, and recon − kl = elbo = −loss holds
+              exactly across separate commands. The same weights give the same
+              numbers in any session (a model saved and opened again, or opened
+              tomorrow with the same seed), and a model before and after 'train' or
+              'step' is measured on the same ε, so the difference is the model's.
               The numbers are still Monte-Carlo estimates: their ± says how far they
               could move with other draws. 'set draws=fresh' gives every command new
-              draws, so the noise shows; 'set draws=common' goes back. 'train',
-              'step', 'undo', 'model', 'open' and 'load' change a version, and with it
-              the draws; 'undo' brings back a model's version and its numbers.
+              draws, so the noise shows; 'set draws=common' goes back.
             """
         }
     }

@@ -68,7 +68,7 @@ extension Settings {
             write: { settings, value in if case .double(let lr) = value { settings.lr = lr } }),
         SettingSpec(
             argument: .option("draws", .choice(["common", "fresh"]),
-                              abstract: "common: the same z for the same examples until the model changes; fresh: new z every command"),
+                              abstract: "common: the same ε for the same example, so the same weights give the same numbers; fresh: new z every command"),
             unit: "",
             read: { .string($0.freshDraws ? "fresh" : "common") },
             write: { settings, value in if case .string(let draws) = value { settings.freshDraws = draws == "fresh" } }),

@@ -33,6 +33,11 @@ public enum Format {
         return String(Int(value))
     }
 
+    /// "1 epoch", "0 epochs", "10,000 steps": a count and its noun, singular for exactly one.
+    public static func count(_ value: Int, _ noun: String) -> String {
+        "\(grouped(value)) \(noun)\(value == 1 ? "" : "s")"
+    }
+
     /// 60000 → "60,000".
     public static func grouped(_ value: Int) -> String {
         let digits = String(value.magnitude)

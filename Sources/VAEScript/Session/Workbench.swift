@@ -111,13 +111,15 @@ public final class Workbench {
         return RandomSource(seed: mixer.next())
     }
 
-    /// The draws of z for evaluating `split`: common random numbers keyed by (session seed, model
-    /// version, data version, split), so commands on the same examples see the same z while
-    /// nothing changes; or, with `fresh`, a new stream for every command.
+    /// The draws of z for evaluating `split`: common random numbers keyed by (session seed, split)
+    /// alone, so that ε for an example's j-th draw depends on nothing else: the same weights give
+    /// the same numbers in any session (a model saved and opened again, or opened in a new
+    /// session, gives back the ELBO it had), and two versions of a model are compared on the same
+    /// ε (the difference is theirs, not the draws'). With `fresh`, a new stream for every command.
     public func evaluationDraws(split: String, seed: UInt64, fresh: Bool) -> Draws {
         if fresh { return .fresh(randomStream(seed: seed)) }
         let splitKey: UInt64 = split == "train" ? 0 : split == "test" ? 1 : 2
-        return .common(seed: RandomSource.derivedSeed(seed, .evaluation, UInt64(modelVersion), UInt64(dataVersion), splitKey))
+        return .common(seed: RandomSource.derivedSeed(seed, .evaluation, splitKey))
     }
 
     /// The stream of a measured step on the current model (`step`, `show-sign`): the same batch
