@@ -131,4 +131,20 @@ struct SignChecksTests {
         var more = RandomSource(seed: 8)
         #expect((split.randomBatch(size: 99, random: &more) as Matrix<Double>).rows == 10, "at most the whole split")
     }
+
+    @Test("ELBO ≤ log p̂(x) allows Student's t standard errors: more with few examples, 3 with many")
+    func gapAllowanceFollowsStudentsT() {
+        #expect(SignChecks.gapAllowance(examples: 1) == nil)
+        #expect(SignChecks.gapAllowance(examples: 2) == 235.784)
+        #expect(SignChecks.gapAllowance(examples: 4) == 9.219)
+        #expect(SignChecks.gapAllowance(examples: 31) == 3.270)
+        // Past the table, the expansion: scipy.stats.t.ppf(0.99865, ν) is 3.199, 3.077 and 3.007
+        // for ν = 40, 99 and 1000.
+        for (examples, quantile) in [(41, 3.199), (100, 3.077), (1001, 3.007)] {
+            #expect(abs(SignChecks.gapAllowance(examples: examples)! - quantile) < 0.001)
+        }
+        // Decreasing towards the normal's 3: never below it, and continuous at the table's end.
+        let allowances = (2...2000).map { SignChecks.gapAllowance(examples: $0)! }
+        #expect(zip(allowances, allowances.dropFirst()).allSatisfy { $0 > $1 } && allowances.last! > 3)
+    }
 }
