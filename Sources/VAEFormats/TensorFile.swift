@@ -12,8 +12,9 @@ public struct TensorFile: Sendable {
 
     /// Reads the file at `path` as what its first bytes say it is. Throws `FileError`,
     /// `SafeTensorsError` or `TorchCheckpointError` (all `DescribedError`s): the legacy PyTorch
-    /// format and bare pickles are refused with the way to convert them, and bytes that are
-    /// neither kind are read as safetensors, whose errors then say what is wrong.
+    /// format and bare pickles are refused with the way to convert them. Bytes that are neither
+    /// kind are read as safetensors when the name ends in `.safetensors` (a damaged one: its errors
+    /// say what is wrong), and refused as neither kind, with their first bytes, otherwise.
     public static func read(path: String) throws -> TensorFile {
         let prefix = try LocalFile(path: path, expected: "a checkpoint file").read(upTo: 16)
         switch TensorFileFormat.detect(prefix) {
@@ -21,6 +22,8 @@ public struct TensorFile: Sendable {
             let checkpoint = try TorchCheckpoint.read(path: path)
             return TensorFile(format: .pytorch, tensors: checkpoint.tensors, metadata: checkpoint.metadata,
                               unwrapping: checkpoint.unwrapping, notes: checkpoint.notes)
+        case .unknown where !path.lowercased().hasSuffix(".safetensors"):
+            throw TorchCheckpointError.unrecognised(file: path, firstBytes: Array(prefix))
         case .safetensors, .unknown:
             let file = try SafeTensorsFile.read(path: path)
             return TensorFile(format: .safetensors, tensors: file.tensors, metadata: file.metadata, unwrapping: [], notes: [])

@@ -16,6 +16,9 @@ public enum TorchCheckpointError: FileFormatError, Equatable {
     case barePickle(file: String)
     /// `torch.jit.save`: a TorchScript archive (code and constants, not a state dict).
     case torchScript(file: String)
+    /// Neither kind of checkpoint: not a zip archive, a pickle or a safetensors header (`TensorFile`
+    /// reads a file named `.safetensors` as one anyway, so that its errors say what is damaged).
+    case unrecognised(file: String, firstBytes: [UInt8])
 
     // MARK: - The zip container
 
@@ -46,7 +49,7 @@ public enum TorchCheckpointError: FileFormatError, Equatable {
     public var file: String {
         switch self {
         case .file(let error): error.path
-        case .legacyFormat(let file), .barePickle(let file), .torchScript(let file), .archive(let file, _),
+        case .legacyFormat(let file), .barePickle(let file), .torchScript(let file), .unrecognised(let file, _), .archive(let file, _),
              .entry(let file, _, _), .pickle(let file, _, _, _), .pythonObject(let file, _, _),
              .tensor(let file, _, _), .noStateDict(let file, _), .ambiguous(let file, _):
             file
@@ -69,6 +72,11 @@ public enum TorchCheckpointError: FileFormatError, Equatable {
             "a Python pickle without PyTorch's zip container, which vaesh does not read"
         case .torchScript:
             "a TorchScript archive (torch.jit.save), not a torch.save checkpoint of tensors"
+        case .unrecognised(_, let bytes):
+            bytes.isEmpty ? "an empty file, not a checkpoint"
+                : "neither a PyTorch checkpoint (torch.save writes a zip archive, which starts with PK) nor a safetensors file: it starts with "
+                    + bytes.prefix(8).map { String($0, radix: 16, uppercase: true).leftPadded(to: 2) }.joined(separator: " ")
+                    + " (" + Q.quoted(String(decoding: bytes.prefix(8).map { (0x20..<0x7F).contains($0) ? $0 : UInt8(ascii: ".") }, as: UTF8.self)) + ")"
         case .archive(_, let detail):
             "not a readable PyTorch zip archive: \(detail)"
         case .entry(_, let entry, let detail):
@@ -100,6 +108,8 @@ public enum TorchCheckpointError: FileFormatError, Equatable {
             return "save with torch.save(model.state_dict(), \(path)) instead of pickle.dump"
         case .torchScript:
             return "convert it in Python: import torch; torch.save(torch.jit.load(\(path)).state_dict(), \(stem))"
+        case .unrecognised:
+            return "vaesh opens what torch.save(model.state_dict(), path) writes, and safetensors files"
         case .pythonObject(_, _, true):
             return "convert it in Python, where the class can be imported: import torch; torch.save(torch.load(\(path), weights_only=False).state_dict(), \(stem)) (weights_only=False runs code from the file: only for a file you trust)"
         case .pythonObject:

@@ -117,6 +117,27 @@ struct TorchCheckpointReadingTests {
         #expect(TensorFileFormat.detect([]) == .unknown)
         #expect(TensorFileFormat.detect(Array("hello world".utf8)) == .unknown)
     }
+
+    @Test("bytes of neither kind are refused as such, with their first bytes; a damaged .safetensors gets safetensors' own error")
+    func neitherKindIsSaidSo() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vaesh-neither-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        for (name, bytes) in [("cap.sh", Array("#!/bin/sh\necho hi\n".utf8)), ("bad.pt", Array("garbage".utf8)), ("empty.pth", [])] {
+            FileManager.default.createFile(atPath: folder + "/" + name, contents: Data(bytes))
+        }
+        func message(_ name: String) -> String {
+            do { _ = try TensorFile.read(path: folder + "/" + name); return "accepted" } catch {
+                return (error as? any DescribedError)?.message ?? "\(error)"
+            }
+        }
+        #expect(message("cap.sh").hasSuffix("cap.sh: neither a PyTorch checkpoint (torch.save writes a zip archive, which starts with PK) nor a safetensors file: it starts with 23 21 2F 62 69 6E 2F 73 ('#!/bin/s')"))
+        #expect(message("bad.pt").hasSuffix("bad.pt: neither a PyTorch checkpoint (torch.save writes a zip archive, which starts with PK) nor a safetensors file: it starts with 67 61 72 62 61 67 65 ('garbage')"))
+        #expect(message("empty.pth").hasSuffix("empty.pth: an empty file, not a checkpoint"))
+        // Named as safetensors: read as one, so the error says what is damaged in it.
+        FileManager.default.createFile(atPath: folder + "/short.safetensors", contents: Data([1, 2, 3]))
+        #expect(message("short.safetensors").hasSuffix("short.safetensors: file is only 3 bytes; a safetensors file starts with an 8-byte header length"))
+    }
 }
 
 // MARK: - Refusals

@@ -93,4 +93,16 @@ struct EngineCommandTests {
         let other = runScript(script, options: options)
         #expect(first.session.variable("elbo") != other.session.variable("elbo"))
     }
+
+    @Test("a failed assert on values from different commands names the command behind each")
+    func failedAssertNamesWhereValuesCameFrom() {
+        let run = runScript("load mnist limit=50\nmodel hidden=8 latent=2\nloss limit=10\nlogpx limit=10 k=5\nassert loss == -elbo\n")
+        #expect(run.standardError.contains("assertion failed: loss == -elbo (loss = "), "\(run.standardError)")
+        #expect(run.standardError.contains(" from 'loss limit=10', elbo = "), "\(run.standardError)")
+        #expect(run.standardError.contains(" from 'logpx limit=10 k=5')"), "\(run.standardError)")
+        // One command behind them all: the values alone, as before.
+        let same = runScript("load mnist limit=50\nmodel hidden=8 latent=2\nloss limit=10\nassert loss == 0\n")
+        #expect(same.standardError.contains("assertion failed: loss == 0 (loss = ") && !same.standardError.contains(" from '"),
+                "\(same.standardError)")
+    }
 }

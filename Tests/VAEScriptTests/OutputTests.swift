@@ -17,6 +17,10 @@ struct OutputTests {
         #expect(Format.fixed(25.1234, decimals: 2) == "25.12")
         #expect(Format.fixed(-0.005, decimals: 1) == "-0.0")
         #expect(Format.fixed(.nan, decimals: 2) == "nan")
+        // A diverged loss stays one table cell wide.
+        #expect(Format.fixed(-2.0443530306149e30, decimals: 3) == "-2.044e+30")
+        #expect(Format.fixed(999_999_999.5, decimals: 1) == "999999999.5")
+        #expect(Format.count(1, "epoch") == "1 epoch" && Format.count(12_000, "step") == "12,000 steps")
         #expect(Format.general(105.61234) == "105.612")
         #expect(Format.general(1e20) == "1e+20")
         #expect(Format.general(-4) == "-4")

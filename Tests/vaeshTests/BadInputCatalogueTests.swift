@@ -157,6 +157,8 @@ enum Catalogue {
         BadInput("load mnist: a file for a folder", "load mnist path=$D/tiny.csv", error: "is a file, not a folder", at: "1:1"),
         BadInput("open: a directory", "open $D/folder", error: "is a folder, not a checkpoint file", at: "1:1"),
         BadInput("open: empty", "open $D/empty.safetensors", error: "file is empty", at: "1:1"),
+        BadInput("open: a script, not a checkpoint", "open $D/script.pt",
+                 error: "neither a PyTorch checkpoint (torch.save writes a zip archive, which starts with PK) nor a safetensors file: it starts with 6C 6F 61 64 20 6D 6E 69 ('load mni')", at: "1:1"),
         BadInput("open: unreadable", "open $D/unreadable.safetensors", error: "permission denied", at: "1:1"),
         BadInput("open: a FIFO", "open $D/fifo", error: "fifo: not a regular file (a pipe, socket or device)", at: "1:1"),
         BadInput("save: into a missing folder", "save $D/nowhere/m.safetensors", error: "cannot save (creating a temporary file beside it): no such file or directory", at: "1:1"),
@@ -528,6 +530,7 @@ enum Fixtures {
         try sandbox.write("tiny-test.csv", csv(rows: 8, offset: 24))
         try FileManager.default.createDirectory(atPath: sandbox.path("folder"), withIntermediateDirectories: true)
         for name in ["empty.csv", "empty.idx", "empty.safetensors"] { try sandbox.write(name, "") }
+        try sandbox.write("script.pt", "load mnist\nmodel\n")
         for name in ["unreadable.csv", "unreadable.safetensors"] {
             try sandbox.write(name, "1,2\n")
             chmod(sandbox.path(name), 0)

@@ -108,7 +108,7 @@ extension CommandTable {
                                                origin: "built by 'model' (seed \(seed))", command: context.invocation.sourceText)
         context.session.refreshPrompt()
         var report = Report(command: "model")
-        report.dependency = .model
+        report.dependency = .architecture
         report.addText("model \(model.architecture.summary): \(described); \(Format.grouped(model.parameters.count)) parameters")
         report.add(Quantity.count("parameters", model.parameters.count).jsonOnly)
         return (report, optimizer)

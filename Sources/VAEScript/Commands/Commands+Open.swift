@@ -71,7 +71,7 @@ extension CommandTable {
                                        assumptions: info.assumptions, command: context.invocation.sourceText)
         session.refreshPrompt()
         var report = Report(command: "open")
-        report.dependency = .model
+        report.dependency = .architecture
         report.addText("opened \(path): \(info.architecture.summary), \(describe(info.architecture)); \(Format.grouped(model.parameters.count)) parameters")
         report.add(Quantity.count("parameters", model.parameters.count).jsonOnly)
         if let epochs = info.epochs { report.addText("trained for \(Format.count(epochs, "epoch")) (\(Format.count(info.steps ?? 0, "step"))) when saved") }

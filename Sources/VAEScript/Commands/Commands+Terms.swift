@@ -62,7 +62,7 @@ extension CommandTable {
             discussion: """
             The evidence lower bound of Kingma & Welling, L = E_q[log p(x|z)] − KL(q(z|x)‖p(z)): \
             the quantity a VAE maximises. It is ≤ log p(x) for every example. Prints the two terms \
-            and their difference, and sets recon, kl and elbo (with _se).\(commonDrawsNote)
+            and their difference, and sets recon, kl, elbo and loss (with _se).\(commonDrawsNote)
             """,
             examples: ["elbo", "elbo split=train limit=5000", "elbo index=7 samples=1000"],
             handler: elboTerm
@@ -217,6 +217,8 @@ extension CommandTable {
         report.add(Quantity("elbo", label: "ELBO = recon − KL", value: terms.elbo.mean, standardError: terms.elbo.standardError,
                             unit: nats, preference: .higherIsBetter, expectation: "≤ log p(x)"))
         report.addText("the ELBO is maximised; the optimiser minimises its negative, loss = −ELBO = \(Format.fixed(terms.loss.mean, decimals: 2))")
+        // The loss it prints is set too (and in JSON), so `assert loss == -elbo` works after it.
+        report.add(Quantity("loss", value: terms.loss.mean, standardError: terms.loss.standardError, unit: nats).jsonOnly)
         context.report(report)
     }
 

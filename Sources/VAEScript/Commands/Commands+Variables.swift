@@ -89,8 +89,15 @@ extension CommandTable {
                                 at: condition.expression.location)
         }
         if !holds {
-            let shown = condition.expression.variableNames.compactMap { name in
-                variables[name].map { VariableValue(name: name, value: $0.exactDescription) }
+            // Values that different commands set (an `elbo` from logpx's draws beside a `loss` from
+            // loss's) say where each came from: that is usually why they disagree.
+            let names = condition.expression.variableNames.filter { variables[$0] != nil }
+            let origins = names.map { context.session.variables[$0]?.origin?.command }
+            let showOrigins = Set(origins.compactMap { $0 }).count > 1
+            let shown = zip(names, origins).compactMap { name, origin in
+                variables[name].map { value in
+                    VariableValue(name: name, value: value.exactDescription + (showOrigins ? origin.map { " from '\($0)'" } ?? "" : ""))
+                }
             }
             throw .assertionFailed(expression: condition.text, values: shown, at: context.location)
         }
@@ -131,7 +138,10 @@ extension CommandTable {
         guard let origin = variable.origin else { return "" }
         let from = "from '\(origin.command)'"
         guard session.staleness(of: name) != nil else { return from }
-        let changed = origin.modelVersion != nil && origin.modelVersion != session.workbench.modelVersion ? "model" : "data"
+        let workbench = session.workbench
+        let modelChanged = (origin.modelVersion.map { $0 != workbench.modelVersion } ?? false)
+            || (origin.architectureVersion.map { $0 != workbench.architectureVersion } ?? false)
+        let changed = modelChanged ? "model" : "data"
         return from + " (stale: the \(changed) has changed since)"
     }
 }

@@ -19,6 +19,9 @@ public enum Format {
     /// A fixed number of decimals: `fixed(25.1234, decimals: 2)` is `25.12`.
     public static func fixed(_ value: Double, decimals: Int) -> String {
         if let special = nonFinite(value) { return special }
+        // A diverged model's loss (1e30 after `step lr=1e6`) would be 31 digits wide and break every
+        // table it is in: from a billion on, scientific notation, as `train` prints it.
+        if abs(value) >= 1e9 { return String(format: "%.3e", value) }
         return String(format: "%.\(max(0, min(decimals, 17)))f", value)
     }
 

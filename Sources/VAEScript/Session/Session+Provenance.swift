@@ -2,8 +2,8 @@
 public enum Dependency: Sendable {
     /// The terms, log p(x), training results: the model and the data.
     case modelAndData
-    /// The parameter count: the model only.
-    case model
+    /// The parameter count: the model's architecture only, which training does not change.
+    case architecture
     /// Example counts: the data only.
     case data
 }
@@ -18,8 +18,8 @@ extension Session {
         switch dependency {
         case .modelAndData:
             return VariableOrigin(command: command, modelVersion: workbench.modelVersion, dataVersion: workbench.dataVersion)
-        case .model:
-            return VariableOrigin(command: command, modelVersion: workbench.modelVersion, dataVersion: nil)
+        case .architecture:
+            return VariableOrigin(command: command, modelVersion: nil, dataVersion: nil, architectureVersion: workbench.architectureVersion)
         case .data:
             return VariableOrigin(command: command, modelVersion: nil, dataVersion: workbench.dataVersion)
         }
@@ -33,6 +33,11 @@ extension Session {
         if let version = origin.modelVersion, version != workbench.modelVersion {
             let since = workbench.current != nil ? "'\(workbench.lastModelChange)' has changed the model since" : "the model is gone"
             return ("'\(name)' describes an earlier model: it was computed by '\(origin.command)', and \(since)",
+                    "run '\(origin.command)' again for the current model")
+        }
+        if let version = origin.architectureVersion, version != workbench.architectureVersion {
+            let since = workbench.current != nil ? "'\(workbench.lastModelChange)' has made another model since" : "the model is gone"
+            return ("'\(name)' describes another model: it was computed by '\(origin.command)', and \(since)",
                     "run '\(origin.command)' again for the current model")
         }
         if let version = origin.dataVersion, version != workbench.dataVersion {

@@ -63,11 +63,15 @@ public struct VariableOrigin: Equatable, Sendable {
     public var modelVersion: Int?
     /// The data version it describes, or nil when it does not depend on the data.
     public var dataVersion: Int?
+    /// The architecture version it describes (a parameter count), or nil when it depends on more
+    /// of the model than its architecture, or on none of it.
+    public var architectureVersion: Int?
 
-    public init(command: String, modelVersion: Int?, dataVersion: Int?) {
+    public init(command: String, modelVersion: Int?, dataVersion: Int?, architectureVersion: Int? = nil) {
         self.command = command
         self.modelVersion = modelVersion
         self.dataVersion = dataVersion
+        self.architectureVersion = architectureVersion
     }
 }
 

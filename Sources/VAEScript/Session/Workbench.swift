@@ -13,6 +13,9 @@ public final class Workbench {
         public var trainer: Trainer<Float>
         /// Unique within the session; a model `undo` brings back keeps the version it had.
         public var version: Int
+        /// The version of the `model` or `open` that made its architecture: `train` and `step`
+        /// change the weights (a new `version`) but keep this, so its parameter count stays current.
+        public var architectureVersion: Int
         /// The command that made this state, e.g. "train epochs=2" or "model latent=2".
         public var command: String
     }
@@ -43,6 +46,8 @@ public final class Workbench {
     public var model: VAE<Float>? { current?.trainer.model }
     /// The current model's version; 0 without a model.
     public var modelVersion: Int { current?.version ?? 0 }
+    /// The current model's architecture version (`ModelState.architectureVersion`); 0 without a model.
+    public var architectureVersion: Int { current?.architectureVersion ?? 0 }
 
     // MARK: - Changes
 
@@ -56,7 +61,8 @@ public final class Workbench {
 
     /// A new model (built or opened): no undo point, a new version.
     public func installModel(_ trainer: Trainer<Float>, origin: String, assumptions: [String] = [], command: String) {
-        current = ModelState(trainer: trainer, version: newVersion(), command: command)
+        let version = newVersion()
+        current = ModelState(trainer: trainer, version: version, architectureVersion: version, command: command)
         modelOrigin = origin
         modelAssumptions = assumptions
         undoPoint = nil
@@ -66,7 +72,7 @@ public final class Workbench {
     /// The model after `train` or `step`: a new version, and the state before it as the undo point.
     public func replaceModel(with trainer: Trainer<Float>, command: String) {
         undoPoint = current
-        current = ModelState(trainer: trainer, version: newVersion(), command: command)
+        current = ModelState(trainer: trainer, version: newVersion(), architectureVersion: current?.architectureVersion ?? 0, command: command)
         lastModelChange = command
     }
 
@@ -88,10 +94,11 @@ public final class Workbench {
         copy.dataset = dataset
         copy.dataVersion = dataVersion
         copy.dataCommand = dataCommand
-        copy.current = current.map { ModelState(trainer: $0.trainer.copy(), version: $0.version, command: $0.command) }
+        copy.current = current.map { ModelState(trainer: $0.trainer.copy(), version: $0.version, architectureVersion: $0.architectureVersion, command: $0.command) }
         copy.modelOrigin = modelOrigin
         copy.modelAssumptions = modelAssumptions
-        copy.undoPoint = undoPoint.map { ModelState(trainer: $0.trainer.copy(), version: $0.version, command: $0.command) }
+        copy.undoPoint = undoPoint.map { ModelState(trainer: $0.trainer.copy(), version: $0.version, architectureVersion: $0.architectureVersion,
+                                                    command: $0.command) }
         copy.versionsIssued = versionsIssued
         copy.streamsIssued = streamsIssued
         return copy
