@@ -137,11 +137,7 @@ extension CommandTable {
     private static func source(of name: String, _ variable: Variable, _ session: Session) -> String {
         guard let origin = variable.origin else { return "" }
         let from = "from '\(origin.command)'"
-        guard session.staleness(of: name) != nil else { return from }
-        let workbench = session.workbench
-        let modelChanged = (origin.modelVersion.map { $0 != workbench.modelVersion } ?? false)
-            || (origin.architectureVersion.map { $0 != workbench.architectureVersion } ?? false)
-        let changed = modelChanged ? "model" : "data"
-        return from + " (stale: the \(changed) has changed since)"
+        guard let stale = session.staleness(of: name) else { return from }
+        return from + " (stale: the \(stale.changed) has changed since)"
     }
 }

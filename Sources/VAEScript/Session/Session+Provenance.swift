@@ -25,24 +25,25 @@ extension Session {
         }
     }
 
-    /// Why variable `name` no longer describes the current model or data, or nil when it does
+    /// Why variable `name` no longer describes the current model or data (and which of the two
+    /// changed: "model" or "data"), or nil when it does
     /// (or depends on neither).
-    public func staleness(of name: String) -> (reason: String, remedy: String)? {
+    public func staleness(of name: String) -> (reason: String, remedy: String, changed: String)? {
         guard let origin = variables[name]?.origin else { return nil }
         let workbench = self.workbench
         if let version = origin.modelVersion, version != workbench.modelVersion {
             let since = workbench.current != nil ? "'\(workbench.lastModelChange)' has changed the model since" : "the model is gone"
             return ("'\(name)' describes an earlier model: it was computed by '\(origin.command)', and \(since)",
-                    "run '\(origin.command)' again for the current model")
+                    "run '\(origin.command)' again for the current model", "model")
         }
         if let version = origin.architectureVersion, version != workbench.architectureVersion {
             let since = workbench.current != nil ? "'\(workbench.lastModelChange)' has made another model since" : "the model is gone"
             return ("'\(name)' describes another model: it was computed by '\(origin.command)', and \(since)",
-                    "run '\(origin.command)' again for the current model")
+                    "run '\(origin.command)' again for the current model", "model")
         }
         if let version = origin.dataVersion, version != workbench.dataVersion {
             return ("'\(name)' describes other data: it was computed by '\(origin.command)', and '\(workbench.dataCommand)' has loaded new data since",
-                    "run '\(origin.command)' again on the current data")
+                    "run '\(origin.command)' again on the current data", "data")
         }
         return nil
     }
