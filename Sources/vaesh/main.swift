@@ -44,7 +44,7 @@ struct VaeshCommand: ParsableCommand {
     @Flag(name: [.customShort("i"), .customLong("interactive")], help: "Show the prompt after the scripts.")
     var interactive = false
 
-    @Flag(help: "Carry on after a failing command; the exit status is still 1.")
+    @Flag(help: "Carry on with the next line after a failing command (the rest of its own line is skipped); the exit status is still 1.")
     var keepGoing = false
 
     @Flag(help: "Print each command before running it.")

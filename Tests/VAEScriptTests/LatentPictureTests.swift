@@ -84,6 +84,19 @@ struct LatentPictureTests {
         #expect(coloured.unicodeScalars.contains { (0x2801...0x28FF).contains($0.value) }, "braille dots")
     }
 
+    @Test func theCaptionUnderTheAxisSplitsWhenTheLineIsTooNarrow() {
+        // The tour's projection at 80 columns: the caption is wider than the 48-column plot and,
+        // in one piece, than the line.
+        let plot = ScatterPlot(xs: [0], ys: [0], labels: [1], title: "T",
+                               xTitle: "PC1 (25% of variance)", yTitle: "PC2 (21%)")
+        let wide = plot.text(colour: false, columns: 48)
+        #expect(wide.contains("x: pc1 (25% of variance), y: pc2 (21%); dashed circles: the prior's 1σ and 2σ\n"))
+        let narrow = plot.text(colour: false, columns: 48, lineWidth: 80)
+        #expect(narrow.contains("x: pc1 (25% of variance), y: pc2 (21%);\n"))
+        #expect(narrow.contains("      dashed circles: the prior's 1σ and 2σ\n"))
+        for line in narrow.split(separator: "\n") { #expect(line.count <= 80, "\(line)") }
+    }
+
     @Test func ticksAreRoundNumbersInsideTheRange() {
         #expect(Canvas.ticks(low: -2.5, high: 2.5, target: 6) == [-2, -1, 0, 1, 2])
         let tenths = Canvas.ticks(low: 0, high: 1, target: 5)

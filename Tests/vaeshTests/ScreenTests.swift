@@ -67,8 +67,15 @@ struct ScreenTests {
     @Test("--width lays output out for N columns; 0 or at least 20")
     func widthFlag() throws {
         let sandbox = try Sandbox()
-        let narrow = try sandbox.run(["--no-rc", "--width", "30", "-c", #"echo "one two three four five six seven eight nine ten""#])
-        #expect(narrow.stdout == "one two three four five six\n  seven eight nine ten\n", "\(narrow)")
+        let narrow = try sandbox.run(["--no-rc", "--width", "30", "-c", #"echo "one two three four five six seven eight nine ten"; vars"#])
+        #expect(narrow.stdout == """
+            one two three four five six
+            seven eight nine ten
+            no variables yet: 'let x = 1'
+              sets one; commands set those
+              they compute
+
+            """, "\(narrow)")
         let refused = try sandbox.run(["--no-rc", "--width", "5", "-c", "echo hi"])
         #expect(refused.status == 2, "\(refused)")
         #expect(refused.stderr.contains("--width must be 0 (no wrapping) or at least 20 columns, not 5"), "\(refused)")

@@ -166,7 +166,8 @@ extension CommandTable {
             let image = try context.writePicture(scatter.image(), scale: scale, to: out)
             report.addText("wrote \(out) (\(image.width)×\(image.height) pixels, colour): \(scope)")
         } else {
-            let text = scatter.text(colour: context.session.usesColor, columns: min(48, context.session.lineWidth - 8))
+            let text = scatter.text(colour: context.session.usesColor, columns: min(48, context.session.lineWidth - 8),
+                                    lineWidth: context.session.lineWidth)
             report.addText(scope + ":")
             let image = scatter.image()
             report.addPicture(Picture(image: image, description: "\(scope) (\(image.width)×\(image.height) pixels)", text: text))

@@ -6,7 +6,8 @@ extension CommandTable {
             arguments: [.rest("text", .template, abstract: "words and quoted strings; each {expr} is replaced by its value")],
             abstract: "print text, with each {expr} replaced by its value",
             discussion: """
-            Prints its words joined by single blanks. Inside the text, {expr} is replaced by the \
+            Prints its words joined by single blanks, wrapped at blanks to the line as a \
+            paragraph (continued lines not indented, unlike a report's). Inside the text, {expr} is replaced by the \
             value of the expression, with six significant digits; write \\{ for a literal brace. \
             Under --json it prints {"command":"echo","text":…}.
             """,
@@ -67,7 +68,11 @@ extension CommandTable {
         let template = try context.arguments.template("text")
         try context.session.requireCurrent(template.variableReferences)
         let text = try template.render(context.session.variableValues)
-        context.report(.message(command: "echo", text: text))
+        // The user's prose: wrapped as a paragraph, not as a report's continued line.
+        var report = Report(command: "echo")
+        report.addParagraph(text)
+        report.addField("text", .string(text))
+        context.report(report)
     }
 
     private static func letVariable(_ context: CommandContext) throws(ScriptError) {

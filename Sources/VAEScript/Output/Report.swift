@@ -72,6 +72,9 @@ public struct Report: Sendable {
         case field(String, JSONValue)
         /// Only for humans; wrapped at blanks to the width of the output.
         case text(String)
+        /// Only for humans: prose the user wrote (`echo`), wrapped at blanks like a paragraph,
+        /// its continuation lines not indented.
+        case paragraph(String)
         /// Only for humans: laid out already (a picture, a chart), never wrapped.
         case preformatted(String)
         /// Only for humans.
@@ -102,6 +105,7 @@ public struct Report: Sendable {
     public mutating func add(_ quantity: Quantity) { items.append(.quantity(quantity)) }
     public mutating func addField(_ key: String, _ value: JSONValue) { items.append(.field(key, value)) }
     public mutating func addText(_ line: String) { items.append(.text(line)) }
+    public mutating func addParagraph(_ text: String) { items.append(.paragraph(text)) }
     public mutating func addPreformatted(_ text: String) { items.append(.preformatted(text)) }
     public mutating func addTable(_ table: TextTable) { items.append(.table(table)) }
     public mutating func addPicture(_ picture: Picture) { items.append(.picture(picture)) }
@@ -154,6 +158,9 @@ public struct Report: Sendable {
             case .text(let line):
                 flushQuantities()
                 text += TextLayout.wrapLines(line.hasSuffix("\n") ? line : line + "\n", width: width)
+            case .paragraph(let prose):
+                flushQuantities()
+                text += TextLayout.wrapLines(prose.hasSuffix("\n") ? prose : prose + "\n", width: width, hangingIndent: 0)
             case .preformatted(let block):
                 flushQuantities()
                 text += block.hasSuffix("\n") ? block : block + "\n"
@@ -184,7 +191,7 @@ public struct Report: Sendable {
                 if let error = quantity.standardError { members.append((quantity.key + "_se", .number(error))) }
             case .field(let key, let value):
                 members.append((key, value))
-            case .text, .preformatted, .table, .picture:
+            case .text, .paragraph, .preformatted, .table, .picture:
                 break
             }
         }

@@ -128,8 +128,9 @@ struct ScatterPlot {
     // MARK: - Text
 
     /// The scatter in characters, `columns` wide for the plot (the tick labels and the frame add 8),
-    /// with the legend below; every line ends in a newline.
-    func text(colour: Bool, columns requested: Int) -> String {
+    /// with the legend below; every line ends in a newline. The caption under the axis may be wider
+    /// than the plot; it is split in two when it would not fit in `lineWidth`.
+    func text(colour: Bool, columns requested: Int, lineWidth: Int = TextLayout.unlimited) -> String {
         let columns = max(10, requested - requested % 2), rows = columns / 2
         let dotColumns = 2 * columns, dotRows = 4 * rows
         let extent = self.extent
@@ -190,8 +191,10 @@ struct ScatterPlot {
         let gapLeft = max(1, columns / 2 - left.count - middle.count / 2)
         let gapRight = max(1, columns - left.count - gapLeft - middle.count - right.count)
         text += pad + " " + left + String(repeating: " ", count: gapLeft) + middle + String(repeating: " ", count: gapRight) + right + "\n"
-        text += pad + " x: " + xTitle.lowercased() + ", y: " + yTitle.lowercased() + "; dashed circles: the prior's "
-            + circles.map { "\(Format.general($0))σ" }.joined(separator: " and ") + "\n"
+        let axes = "x: " + xTitle.lowercased() + ", y: " + yTitle.lowercased()
+        let circleNames = "dashed circles: the prior's " + circles.map { "\(Format.general($0))σ" }.joined(separator: " and ")
+        let caption = pad + " " + axes + "; " + circleNames
+        text += caption.count <= lineWidth ? caption + "\n" : pad + " " + axes + ";\n" + pad + " " + circleNames + "\n"
         if !legend.isEmpty {
             var line = pad + " "
             for (label, count) in legend {

@@ -19,12 +19,12 @@ public enum TextLayout {
     }
 
     /// Every line of `text` wrapped; the result ends with a newline when `text` does.
-    static func wrapLines(_ text: String, width: Int) -> String {
+    static func wrapLines(_ text: String, width: Int, hangingIndent: Int = 2) -> String {
         guard !text.isEmpty else { return text }
         let endsWithNewline = text.hasSuffix("\n")
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if endsWithNewline { lines.removeLast() }
-        let wrapped = lines.flatMap { wrap($0, width: width) }.joined(separator: "\n")
+        let wrapped = lines.flatMap { wrap($0, width: width, hangingIndent: hangingIndent) }.joined(separator: "\n")
         return endsWithNewline ? wrapped + "\n" : wrapped
     }
 
