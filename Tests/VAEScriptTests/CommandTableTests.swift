@@ -120,6 +120,28 @@ struct CommandTableTests {
         """)
     }
 
+    @Test func aLongArgumentFormTakesALineOfItsOwn() throws {
+        let rows = [(form: "k=INT", description: "importance samples per example for logpx (default 1000)"),
+                    (form: "likelihood=bernoulli|gaussian|gaussian-learned", description: "p(x|z): Bernoulli on logits")]
+        // Wide enough: one table, as before.
+        #expect(CommandTable.argumentsText(rows, width: 200).hasPrefix("  k=INT                                           importance"))
+        // Too narrow: the descriptions start at column 28 and the long form stands alone.
+        #expect(CommandTable.argumentsText(rows, width: 60) == """
+              k=INT                     importance samples per example
+                                        for logpx (default 1000)
+              likelihood=bernoulli|gaussian|gaussian-learned
+                                        p(x|z): Bernoulli on logits
+
+            """)
+        // Only the examples may be wider: a command line is not broken.
+        let model = try #require(Self.table.command(named: "model"))
+        let help = Self.table.help(for: model, width: 80)
+        for line in help.split(separator: "\n") where !line.hasPrefix("  model ") {
+            #expect(line.count <= 80, "\(line)")
+        }
+        #expect(help.contains("\n  likelihood=bernoulli|gaussian|gaussian-learned\n                            p(x|z)"))
+    }
+
     @Test func usageLines() {
         let train = tableWithFakes.command(named: "train")
         #expect(train?.usage == "train [epochs=1] [batch=128] [lr=0.001] [optimizer=adam]")

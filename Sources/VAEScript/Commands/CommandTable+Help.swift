@@ -25,11 +25,8 @@ extension CommandTable {
         }
         var text = paragraph("usage: \(command.usage)") + "\n" + paragraph(Self.sentence(command.abstract))
         if !command.arguments.isEmpty {
-            var table = TextTable(indent: "  ")
-            for argument in command.arguments {
-                table.append([Self.argumentForm(argument), Self.argumentDescription(argument)])
-            }
-            text += "\nArguments:\n" + table.render(width: width)
+            text += "\nArguments:\n" + Self.argumentsText(command.arguments.map { (Self.argumentForm($0), Self.argumentDescription($0)) },
+                                                          width: width)
         }
         text += "\n" + paragraph(command.discussion)
         if !command.examples.isEmpty {
@@ -37,6 +34,30 @@ extension CommandTable {
         }
         if !command.aliases.isEmpty {
             text += "\nAliases: " + command.aliases.joined(separator: ", ") + "\n"
+        }
+        return text
+    }
+
+    /// The forms in a column and the descriptions beside them, wrapped. When that does not fit
+    /// the width, the form column is at most 24 characters and a longer form (likelihood=bernoulli|
+    /// gaussian|gaussian-learned) takes a line of its own with its description under it, as
+    /// argparse does, so that one long form does not squeeze every description into a strip.
+    static func argumentsText(_ rows: [(form: String, description: String)], width: Int) -> String {
+        var table = TextTable(indent: "  ")
+        for row in rows { table.append([row.form, row.description]) }
+        let natural = table.columnWidths(fitting: TextLayout.unlimited)
+        let formWidth = natural.first ?? 0
+        guard formWidth > 24, 2 + formWidth + 2 + (natural.last ?? 0) > width else { return table.render(width: width) }
+        let descriptionColumn = 2 + 24 + 2, margin = String(repeating: " ", count: descriptionColumn)
+        var text = ""
+        for row in rows {
+            let lines = TextLayout.wrapCell(row.description, width: max(20, width - descriptionColumn))
+            if row.form.count <= 24 {
+                text += "  " + row.form + String(repeating: " ", count: 24 - row.form.count) + "  " + (lines.first ?? "") + "\n"
+            } else {
+                text += "  " + row.form + "\n" + margin + (lines.first ?? "") + "\n"
+            }
+            for line in lines.dropFirst() { text += margin + line + "\n" }
         }
         return text
     }
