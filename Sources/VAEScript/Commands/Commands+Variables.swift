@@ -6,8 +6,8 @@ extension CommandTable {
             arguments: [.rest("text", .template, abstract: "words and quoted strings; each {expr} is replaced by its value")],
             abstract: "print text, with each {expr} replaced by its value",
             discussion: """
-            Prints its words joined by single blanks, wrapped at blanks to the line as a \
-            paragraph (continued lines not indented, unlike a report's). Inside the text, {expr} is replaced by the \
+            Prints its words joined by single blanks, wrapped to the line as a paragraph (continued \
+            lines not indented, unlike a report's). Inside the text, {expr} is replaced by the \
             value of the expression, with six significant digits; write \\{ for a literal brace. \
             Under --json it prints {"command":"echo","text":…}.
             """,
