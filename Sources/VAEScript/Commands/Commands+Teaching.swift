@@ -342,7 +342,8 @@ extension CommandTable {
         let bernoulli = run.likelihood == .bernoulli
         var table = TextTable(alignments: [.left, .left, .right, .left, .left, .left])
         // Short cells, so the table needs little wrapping at 80 columns; the text under it says
-        // how the optimiser's one objective moves each term.
+        // how the optimiser's one objective moves each term. A formula is never broken over two
+        // lines (the other columns wrap instead): "−ELBO = −recon +" / "KL" misreads.
         table.append(["term", "formula", "nats per example", "sign", "must be", "the optimiser"])
         table.append(["reconstruction", "E_q[log p(x|z)]", Format.fixed(recon, decimals: 2), sign(recon),
                       bernoulli ? "≤ 0 (Bernoulli)" : "any sign (density)", "raises it"])
@@ -350,12 +351,16 @@ extension CommandTable {
         table.append(["ELBO", "recon − KL", Format.fixed(elbo, decimals: 2), sign(elbo), "≤ log p(x)", "maximises it"])
         table.append(["loss", "−ELBO = −recon + KL", Format.fixed(loss, decimals: 2), sign(loss),
                       bernoulli ? "≥ 0 (Bernoulli)" : "any sign", "minimises it ('train')"])
-        table.append(["log p(x)", "log (1/K) Σ p(x,z_k)/q(z_k|x)", Format.fixed(logpx, decimals: 2), sign(logpx), "≥ ELBO", "measured only"])
+        table.append(["log p(x)", "log (1/K) Σ_k w_k", Format.fixed(logpx, decimals: 2), sign(logpx), "≥ ELBO", "measured only"])
         table.append(["gap", "log p(x) − ELBO", Format.fixed(pairedGap.mean, decimals: 2), sign(pairedGap.mean), "≥ 0", "shrinks as q → p(z|x)"])
+
+        table.wrappingColumns = [0, 2, 3, 4, 5]
+        table.minimumWidths = [5: "maximises it".count]
 
         var report = Report(command: "show-sign")
         report.addText(run.scope(examples: chosen.count, draws: "\(run.samples) draw\(run.samples == 1 ? "" : "s") of z (K=\(k) for log p(x))"))
         report.addTable(table)
+        report.addText("w_k = p(x,z_k)/q(z_k|x), z_k ~ q(z|x), K = \(Format.grouped(k)): the importance weights")
         if !bernoulli && recon > 0 {
             report.addText("the reconstruction term is positive: a Gaussian density exceeds 1 where σ is small and the mean is close, "
                            + "so log p(x|z) > 0 is no error; it includes the −½·log(2πσ²) constant")

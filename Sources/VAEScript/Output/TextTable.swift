@@ -18,6 +18,9 @@ public struct TextTable: Sendable {
     /// The columns that may wrap to fit a width; nil: any of them. A column left out keeps its
     /// cells whole (a label, a number).
     public var wrappingColumns: Set<Int>?
+    /// Widths below which a wrapping column is not narrowed, to keep a short phrase on one line
+    /// ("maximises it"), even if the table then stays wider than it was asked to be.
+    public var minimumWidths: [Int: Int] = [:]
     /// When the last column would be narrower than this (or the table still too wide), each row's
     /// last cell goes on the lines under the row, indented: for notes after a row of numbers.
     public var lastColumnMovesBelowUnder: Int?
@@ -101,6 +104,9 @@ public struct TextTable: Sendable {
                 let wraps = wrappingColumns?.contains(column) ?? true
                 narrowest[column] = max(narrowest[column], wraps ? TextLayout.longestWord(cell) : cell.count)
             }
+        }
+        for (column, minimum) in minimumWidths where column < columnCount {
+            narrowest[column] = max(narrowest[column], min(minimum, widths[column]))
         }
         // The last column's trailing blanks are trimmed, so only its content counts.
         var total = indent.count + widths.reduce(0, +) + separator.count * max(0, columnCount - 1)
