@@ -23,7 +23,8 @@ extension CommandTable {
             abstract: "scatter the posterior means E_q[z|x] coloured by label, with the prior's 1σ and 2σ circles",
             discussion: """
             Encodes the split's examples to the means μ(x) = E_q(z|x)[z] and plots them, coloured \
-            by label (one colour when the data have none), with the prior N(0, I)'s 1σ and 2σ \
+            by label (one colour when the data have none; on a terminal without colour each point is \
+            its label's digit), with the prior N(0, I)'s 1σ and 2σ \
             circles dashed. The KL term pulls the means into the prior's ball; a dimension that has \
             collapsed onto the prior keeps every mean at 0, a flat line in the picture. With Z = 2 \
             the axes are z[0] and z[1]; for Z > 2 they are the means' two principal axes (the \
@@ -156,21 +157,25 @@ extension CommandTable {
                                   xTitle: xTitle, yTitle: yTitle, circles: [1, 2])
 
         var report = Report(command: "latent")
-        let scope = "\(name) split of \(dataset.name): \(Format.grouped(count)) example\(count == 1 ? "" : "s"), "
+        let points = "\(name) split of \(dataset.name): \(Format.grouped(count)) example\(count == 1 ? "" : "s"), "
             + (drawn ? "one draw z = μ + σ·ε of each" : "the posterior means μ(x) = E_q(z|x)[z]") + ", "
             + (latent == 1 ? "z[0] across (the model has one latent dimension; up and down only spreads the points)"
                : dims.map { "dimensions \($0.0) and \($0.1) of \(latent)" }
                 ?? (latent == 2 ? "dimensions 0 and 1" : "projected onto the means' two principal axes (of \(latent) dimensions)"))
-            + (labels == nil ? "; the data have no labels: one colour" : ", coloured by label")
+        // In characters without colour each point is its label's digit (the legend says so beyond 9).
+        func scope(coloured: Bool) -> String {
+            points + (labels == nil ? "; the data have no labels" + (coloured ? ": one colour" : "")
+                      : coloured ? ", coloured by label" : ", each drawn as its label")
+        }
         if let out {
             let image = try context.writePicture(scatter.image(), scale: scale, to: out)
-            report.addText("wrote \(out) (\(image.width)×\(image.height) pixels, colour): \(scope)")
+            report.addText("wrote \(out) (\(image.width)×\(image.height) pixels, colour): \(scope(coloured: true))")
         } else {
             let text = scatter.text(colour: context.session.usesColor, columns: min(48, context.session.lineWidth - 8),
                                     lineWidth: context.session.lineWidth)
-            report.addText(scope + ":")
+            report.addText(scope(coloured: context.session.usesColor) + ":")
             let image = scatter.image()
-            report.addPicture(Picture(image: image, description: "\(scope) (\(image.width)×\(image.height) pixels)", text: text))
+            report.addPicture(Picture(image: image, description: "\(scope(coloured: true)) (\(image.width)×\(image.height) pixels)", text: text))
         }
         // The numbers a script checks: how far the means spread, per axis and per dimension.
         let unit = "latent units"
