@@ -22,6 +22,8 @@ struct ExpressionTests {
         ("8 / 2 / 2", 2), ("1e-3 * 1000", 1), (".5 + 2.", 2.5), ("kl - 0.5", 25), ("-kl", -25.5),
         ("abs(elbo)", 105.25), ("min(3, 1, 2)", 1), ("max(kl, 30)", 30), ("exp(0)", 1), ("log(1)", 0),
         ("sqrt(16)", 4), ("--1", 1), ("+3", 3), ("2E2", 200),
+        ("round(8.09022, 2)", 8.09), ("round(-146.776, 1)", -146.8), ("round(2.5)", 3), ("round(-2.5)", -3),
+        ("round(1234, -2)", 1200), ("round(1e300, 15)", 1e300), ("round(0.125, 2)", 0.13),
     ])
     func arithmetic(text: String, expected: Double) throws {
         #expect(try evaluate(text) == .number(expected))
@@ -80,6 +82,9 @@ struct ExpressionTests {
         #expect(throws: ScriptError.wrongArgumentCount(function: "max", expected: "at least 1", got: 0, at: SourceLocation(line: 1, column: 1))) { try evaluate("max()") }
         #expect(throws: ScriptError.domainError("log needs a positive number, got 0", at: SourceLocation(line: 1, column: 1))) { try evaluate("log(0)") }
         #expect(throws: ScriptError.domainError("sqrt needs a number ≥ 0, got -1", at: SourceLocation(line: 1, column: 1))) { try evaluate("sqrt(-1)") }
+        #expect(throws: ScriptError.domainError("round's digits must be a whole number from -15 to 15, got 1.5", at: SourceLocation(line: 1, column: 1))) { try evaluate("round(2, 1.5)") }
+        #expect(throws: ScriptError.domainError("round's digits must be a whole number from -15 to 15, got 16", at: SourceLocation(line: 1, column: 1))) { try evaluate("round(2, 16)") }
+        #expect(throws: ScriptError.wrongArgumentCount(function: "round", expected: "1 to 2", got: 3, at: SourceLocation(line: 1, column: 1))) { try evaluate("round(1, 2, 3)") }
         #expect(throws: ScriptError.typeMismatch("'not' needs a true/false value, got a number", at: SourceLocation(line: 1, column: 1))) { try evaluate("not 1") }
         #expect(throws: ScriptError.typeMismatch("'+' needs numbers, got a true/false value", at: SourceLocation(line: 1, column: 4))) { try evaluate("ok + 1") }
         #expect(throws: ScriptError.typeMismatch("'and' needs true/false values, got a number on its left", at: SourceLocation(line: 1, column: 3))) { try evaluate("1 and ok") }

@@ -24,8 +24,9 @@ extension CommandTable {
             Evaluates the expression and stores its value (a number or true/false) under the name, \
             replacing any earlier value, including one a command set. Prints nothing. Expressions \
             have numbers, variables, + - * /, parentheses, comparisons (< <= > >= == != and ~= for \
-            equal within 1e-6 relative), and, or, not, and the functions abs, min, max, exp, log \
-            and sqrt. Division by zero and log or sqrt outside their domain are errors.
+            equal within 1e-6 relative), and, or, not, and the functions abs, min, max, exp, log, \
+            sqrt and round (round(x, 2): to two decimals, for text). Division by zero and log or \
+            sqrt outside their domain are errors.
             """,
             examples: ["let gap = logpx - elbo", "let ok = kl >= 0 and loss ~= -elbo"],
             printsResults: false,

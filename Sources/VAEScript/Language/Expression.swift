@@ -110,6 +110,17 @@ struct ExpressionFunction: Sendable {
             }
             return arguments[0].squareRoot()
         },
+        // For text: `echo "gap ≈ {round(gap, 2)} nats"` prints 8.09 where {gap} prints 8.09022.
+        ExpressionFunction(name: "round", arity: 1...2) { arguments, location throws(ScriptError) in
+            let digits = arguments.count == 2 ? arguments[1] : 0
+            guard digits == digits.rounded(), abs(digits) <= 15 else {
+                throw .domainError("round's digits must be a whole number from -15 to 15, got \(Format.exact(digits))", at: location)
+            }
+            let scale = Foundation.pow(10, digits), scaled = arguments[0] * scale
+            // Beyond 2⁵³ every double is already whole at that scale (and ±inf, NaN stay as they are).
+            guard abs(scaled) < 9_007_199_254_740_992 else { return arguments[0] }
+            return scaled.rounded(.toNearestOrAwayFromZero) / scale
+        },
     ]
 
     static func named(_ name: String) -> ExpressionFunction? { all.first { $0.name == name } }
