@@ -94,6 +94,14 @@ def main(case_path, result_path):
     configuration = json.loads(metadata["vaesh.configuration"])
     model = VAE(configuration)
     model.load_state_dict(state_dict, strict=True)
+    # The layers' tensors in the order the module's own state_dict() gives them (fc21's weight and
+    # bias, then fc22's). A parameter of the module itself (logvar_x) comes first in PyTorch's
+    # state_dict wherever it was defined; vaesh writes it last, which load_state_dict does not mind.
+    def layer_keys(keys):
+        return [key for key in keys if "." in key]
+    if layer_keys(model.state_dict()) != layer_keys(state_dict):
+        failures.append(f"the file's layers {layer_keys(state_dict)} are not in the order of the module's "
+                        f"state_dict() {layer_keys(model.state_dict())}")
     model = model.double()
 
     x = torch.tensor(case["inputs"], dtype=torch.float64)
