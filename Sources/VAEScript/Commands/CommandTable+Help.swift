@@ -46,18 +46,16 @@ extension CommandTable {
         var table = TextTable(indent: "  ")
         for row in rows { table.append([row.form, row.description]) }
         let natural = table.columnWidths(fitting: TextLayout.unlimited)
-        let formWidth = natural.first ?? 0
-        guard formWidth > 24, 2 + formWidth + 2 + (natural.last ?? 0) > width else { return table.render(width: width) }
-        let descriptionColumn = 2 + 24 + 2, margin = String(repeating: " ", count: descriptionColumn)
+        let formColumn = 24
+        guard let formWidth = natural.first, let descriptionWidth = natural.last,
+              formWidth > formColumn, 2 + formWidth + 2 + descriptionWidth > width else { return table.render(width: width) }
+        let margin = String(repeating: " ", count: 2 + formColumn + 2)
         var text = ""
         for row in rows {
-            let lines = TextLayout.wrapCell(row.description, width: max(20, width - descriptionColumn))
-            if row.form.count <= 24 {
-                text += "  " + row.form + String(repeating: " ", count: 24 - row.form.count) + "  " + (lines.first ?? "") + "\n"
-            } else {
-                text += "  " + row.form + "\n" + margin + (lines.first ?? "") + "\n"
-            }
-            for line in lines.dropFirst() { text += margin + line + "\n" }
+            let lines = TextLayout.wrapCell(row.description, width: max(20, width - margin.count))
+            let beside = row.form.count <= formColumn
+            text += "  " + row.form + (beside ? String(repeating: " ", count: formColumn - row.form.count + 2) : "\n" + margin)
+            text += lines.map { $0 + "\n" }.joined(separator: margin)
         }
         return text
     }
